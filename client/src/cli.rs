@@ -1,0 +1,130 @@
+//! The command line: every subcommand and option, as clap derives them.
+
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(name = "symp", version, about = "Keep AI agent CLIs alive in the background; attach from any terminal.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Spawn a session, then attach to it.
+    New {
+        name: String,
+        #[command(flatten)]
+        spawn: SpawnArgs,
+        #[arg(long, value_name = "KEY")]
+        detach_key: Option<String>,
+        #[arg(last = true, required = true, value_name = "CMD")]
+        command: Vec<String>,
+    },
+    /// Start a program in a new session and print its name.
+    Spawn {
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        spawn: SpawnArgs,
+        #[arg(last = true, required = true, value_name = "CMD")]
+        command: Vec<String>,
+    },
+    /// List sessions.
+    #[command(alias = "ls")]
+    List {
+        #[arg(long)]
+        json: bool,
+        /// Include sessions that have ended.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Attach this terminal to a session; the detach key (Ctrl-\) leaves it running.
+    Attach {
+        name: String,
+        /// Watch only: keys other than the detach key are ignored.
+        #[arg(long)]
+        read_only: bool,
+        /// Detach key, like `C-\` (the default), `C-]` or `^A`.
+        #[arg(long, value_name = "KEY")]
+        detach_key: Option<String>,
+    },
+    /// End a session's program (HUP, then TERM, then KILL).
+    Kill {
+        name: String,
+        /// Send only this signal (name or number).
+        #[arg(long, value_name = "SIG")]
+        signal: Option<String>,
+    },
+    /// Forget ended sessions.
+    Rm {
+        #[arg(required_unless_present = "exited", conflicts_with = "exited")]
+        names: Vec<String>,
+        /// Remove every session that has ended.
+        #[arg(long)]
+        exited: bool,
+    },
+    /// Control the background server.
+    Server {
+        #[command(subcommand)]
+        action: ServerAction,
+    },
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct SpawnArgs {
+    /// Working directory (default: the current one).
+    #[arg(long, value_name = "DIR")]
+    pub cwd: Option<String>,
+    /// Extra environment variable; repeatable.
+    #[arg(long = "env", value_name = "K=V")]
+    pub env: Vec<String>,
+    /// Terminal size before anyone attaches (default: this terminal's, or 80x24).
+    #[arg(long, value_name = "COLSxROWS")]
+    pub size: Option<String>,
+    /// Lines of scrollback to keep (default 10000).
+    #[arg(long, value_name = "LINES")]
+    pub scrollback: Option<usize>,
+    /// Free text shown by `list`.
+    #[arg(long, value_name = "TEXT")]
+    pub label: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ServerAction {
+    /// Start the server (in the background unless --foreground).
+    Start {
+        #[arg(long)]
+        foreground: bool,
+        /// Detach from the terminal's session first (used when a command starts the server).
+        #[arg(long, hide = true)]
+        daemon: bool,
+    },
+    /// Stop the server and every program it runs.
+    Stop,
+    /// Say whether a server runs, and what it holds.
+    Status,
+}
+
+/// Prints a clap error as one `symp:` line (help and version print as usual).
+pub fn report_usage_error(err: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match err.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = err.print();
+            return ExitCode::SUCCESS;
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = err.print();
+            return ExitCode::from(2);
+        }
+        _ => {}
+    }
+    let rendered = err.render().to_string();
+    let first = rendered.lines().next().unwrap_or("invalid usage");
+    let message = first.trim_start_matches("error: ");
+    eprintln!("symp: {message} (see `symp --help`)");
+    ExitCode::from(2)
+}

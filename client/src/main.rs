@@ -1,0 +1,27 @@
+//! The `symp` binary: parses the command line and hands off to a command.
+
+mod attach;
+mod cli;
+mod commands;
+mod connect;
+mod json;
+mod list_view;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return cli::report_usage_error(err),
+    };
+    match commands::run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            let message = format!("{err:#}").replace('\n', " ");
+            eprintln!("symp: {message}");
+            ExitCode::from(1)
+        }
+    }
+}

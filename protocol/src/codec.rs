@@ -1,0 +1,97 @@
+//! Length-delimited postcard frames with a hard size limit.
+
+use std::marker::PhantomData;
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use serde::{de::DeserializeOwned, Serialize};
+use tokio_util::codec::{Decoder, Encoder, LengthDelimitedCodec};
+
+/// Largest frame either side accepts (payload bytes, without the 4-byte length).
+/// A snapshot with a long scrollback replay is the largest message; 8 MiB leaves
+/// room for 10,000 coloured lines while bounding what a bad peer can make us buffer.
+pub const MAX_FRAME_LEN: usize = 8 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProtocolError {
+    #[error("frame of {0} bytes exceeds the {MAX_FRAME_LEN}-byte limit")]
+    Oversized(usize),
+    #[error("malformed frame: {0}")]
+    Malformed(#[from] postcard::Error),
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Encodes one message as a postcard payload (without the length prefix).
+pub fn encode<T: Serialize>(msg: &T) -> Result<Vec<u8>, ProtocolError> {
+    Ok(postcard::to_stdvec(msg)?)
+}
+
+/// Decodes one postcard payload; trailing bytes are an error so a frame means exactly one message.
+pub fn decode<T: DeserializeOwned>(payload: &[u8]) -> Result<T, ProtocolError> {
+    let (msg, rest) = postcard::take_from_bytes(payload)?;
+    if !rest.is_empty() {
+        return Err(ProtocolError::Malformed(postcard::Error::DeserializeBadEncoding));
+    }
+    Ok(msg)
+}
+
+/// A tokio codec that reads `In` frames and writes `Out` frames.
+pub struct FrameCodec<In, Out> {
+    frames: LengthDelimitedCodec,
+    _types: PhantomData<fn(Out) -> In>,
+}
+
+impl<In, Out> Default for FrameCodec<In, Out> {
+    fn default() -> Self {
+        Self {
+            frames: LengthDelimitedCodec::builder()
+                .length_field_length(4)
+                .max_frame_length(MAX_FRAME_LEN)
+                .new_codec(),
+            _types: PhantomData,
+        }
+    }
+}
+
+impl<In: DeserializeOwned, Out> Decoder for FrameCodec<In, Out> {
+    type Item = In;
+    type Error = ProtocolError;
+
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<In>, ProtocolError> {
+        // Check the announced length ourselves so the error names the size.
+        if src.len() >= 4 {
+            let announced = (&src[..4]).get_u32() as usize;
+            if announced > MAX_FRAME_LEN {
+                return Err(ProtocolError::Oversized(announced));
+            }
+        }
+        match self.frames.decode(src)? {
+            Some(frame) => Ok(Some(decode(&frame)?)),
+            None => Ok(None),
+        }
+    }
+}
+
+impl<In, Out: Serialize> Encoder<Out> for FrameCodec<In, Out> {
+    type Error = ProtocolError;
+
+    fn encode(&mut self, msg: Out, dst: &mut BytesMut) -> Result<(), ProtocolError> {
+        let payload = encode(&msg)?;
+        if payload.len() > MAX_FRAME_LEN {
+            return Err(ProtocolError::Oversized(payload.len()));
+        }
+        dst.reserve(4 + payload.len());
+        dst.put_u32(payload.len() as u32);
+        dst.extend_from_slice(&payload);
+        Ok(())
+    }
+}
+
+/// Frames one message into a standalone buffer (for blocking writers and tests).
+pub fn frame<T: Serialize>(msg: &T) -> Result<Bytes, ProtocolError> {
+    let payload = encode(msg)?;
+    let mut out = BytesMut::with_capacity(4 + payload.len());
+    out.put_u32(payload.len() as u32);
+    out.extend_from_slice(&payload);
+    Ok(out.freeze())
+}

@@ -1,0 +1,181 @@
+//! One attached client, server side: a snapshot, then the output stream (raw bytes
+//! when its terminal is the pty's size, a clipped rendering otherwise), and its
+//! keys, replies and resizes going the other way.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Result};
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use symp_protocol::{ClientMsg, ProtocolError, ServerMsg, Size};
+use tokio::sync::watch;
+
+use crate::clients::ClientId;
+use crate::events::EventKind;
+use crate::output_log::ReadOutcome;
+use crate::render::ClippedView;
+use crate::session::Session;
+
+/// History lines pushed into an attaching terminal's own scrollback.
+pub const REPLAY_LINES: usize = 1000;
+/// Largest output frame; bigger reads are split.
+const MAX_OUTPUT_FRAME: usize = 64 * 1024;
+/// A clipped view redraws at most this often.
+const CLIPPED_FRAME_INTERVAL: Duration = Duration::from_millis(16);
+
+pub async fn run<S>(conn: S, session: Arc<Session>, read_only: bool, size: Size) -> Result<()>
+where
+    S: Sink<ServerMsg, Error = ProtocolError> + Stream<Item = Result<ClientMsg, ProtocolError>> + Unpin,
+{
+    let (id, lead_size) = session.clients().join(read_only, size);
+    if let Some(size) = lead_size {
+        session.resize(size);
+    }
+    session.note_attach();
+    session.bus.emit(session.name(), EventKind::Attached { client: id, read_only });
+    let (client_size_tx, client_size_rx) = watch::channel(size);
+    let (mut sink, mut stream) = conn.split();
+    let result = tokio::select! {
+        r = stream_output(&session, &mut sink, client_size_rx) => r,
+        r = take_input(&session, &mut stream, id, read_only, client_size_tx) => r,
+    };
+    if let Some(size) = session.clients().leave(id) {
+        session.resize(size);
+    }
+    session.bus.emit(session.name(), EventKind::Detached { client: id });
+    result
+}
+
+/// How this client is being fed.
+enum Mode {
+    /// Its size matches the pty: the program's bytes, from this seq on.
+    Raw { cursor: u64 },
+    /// Another size: redrawn from the shadow screen.
+    Clipped(ClippedView),
+}
+
+/// Draws the client from scratch and picks its mode for the current sizes.
+fn redraw(session: &Session, client: Size, replay: usize) -> (Mode, Vec<u8>) {
+    let shadow = session.shadow();
+    if shadow.size() == client {
+        (Mode::Raw { cursor: shadow.seq }, shadow.restore_sequence(replay))
+    } else {
+        let mut view = ClippedView::new(client);
+        let mut bytes = Vec::new();
+        if replay > 0 {
+            let mut replayed = String::from("\x1b[?1049l");
+            shadow.write_history_replay(&mut replayed, replay);
+            bytes.extend_from_slice(replayed.as_bytes());
+        }
+        bytes.extend(view.full(&shadow));
+        (Mode::Clipped(view), bytes)
+    }
+}
+
+async fn stream_output<W>(session: &Session, sink: &mut W, mut client_size: watch::Receiver<Size>) -> Result<()>
+where
+    W: Sink<ServerMsg, Error = ProtocolError> + Unpin,
+{
+    let mut head = session.log.subscribe();
+    let mut pty_size = session.watch_size();
+    let mut status = session.watch_status();
+    let (mut mode, snapshot) = redraw(session, *client_size.borrow_and_update(), REPLAY_LINES);
+    sink.send(ServerMsg::Snapshot(snapshot.into())).await?;
+    loop {
+        match &mut mode {
+            Mode::Raw { cursor } => match session.log.read_at(*cursor, MAX_OUTPUT_FRAME) {
+                ReadOutcome::Data(bytes) => {
+                    *cursor += bytes.len() as u64;
+                    sink.send(ServerMsg::Output(bytes)).await?;
+                    continue;
+                }
+                ReadOutcome::Behind => {
+                    // Fell out of the ring while its socket was full: start over from the screen.
+                    let (new_mode, bytes) = redraw(session, *client_size.borrow(), 0);
+                    mode = new_mode;
+                    sink.send(ServerMsg::Snapshot(bytes.into())).await?;
+                    continue;
+                }
+                ReadOutcome::UpToDate | ReadOutcome::Closed => {}
+            },
+            Mode::Clipped(view) => {
+                let update = {
+                    let shadow = session.shadow();
+                    view.update(&shadow)
+                };
+                if let Some(bytes) = update {
+                    sink.send(ServerMsg::Output(bytes.into())).await?;
+                }
+            }
+        }
+        // The waiter ends a session only after its last output is in the log and
+        // the shadow, so a caught-up client has shown everything by now.
+        if !status.borrow_and_update().is_running() {
+            sink.send(ServerMsg::Exited { status: session.status() }).await?;
+            return Ok(());
+        }
+        tokio::select! {
+            changed = head.changed() => {
+                if changed.is_err() { bail!("session output closed"); }
+                if matches!(mode, Mode::Clipped(_)) {
+                    // Let the parser catch up and coalesce bursts into one frame.
+                    tokio::time::sleep(CLIPPED_FRAME_INTERVAL).await;
+                }
+            }
+            _ = pty_size.changed() => {
+                let (new_mode, bytes) = redraw(session, *client_size.borrow(), 0);
+                mode = new_mode;
+                sink.send(ServerMsg::Snapshot(bytes.into())).await?;
+            }
+            changed = client_size.changed() => {
+                if changed.is_err() { return Ok(()); }
+                let (new_mode, bytes) = redraw(session, *client_size.borrow(), 0);
+                mode = new_mode;
+                sink.send(ServerMsg::Snapshot(bytes.into())).await?;
+            }
+            _ = status.changed() => {}
+        }
+    }
+}
+
+async fn take_input<R>(
+    session: &Session,
+    stream: &mut R,
+    id: ClientId,
+    read_only: bool,
+    client_size: watch::Sender<Size>,
+) -> Result<()>
+where
+    R: Stream<Item = Result<ClientMsg, ProtocolError>> + Unpin,
+{
+    while let Some(msg) = stream.next().await {
+        match msg? {
+            ClientMsg::Input(bytes) if !read_only => {
+                let lead_size = session.clients().touch(id);
+                if let Some(size) = lead_size {
+                    session.resize(size);
+                }
+                // Typing into an ended session does nothing; the output side says it ended.
+                let _ = session.write_input(bytes).await;
+            }
+            ClientMsg::TerminalReply(bytes) if !read_only => {
+                // Only the input owner's terminal answers the program's queries.
+                let leads = session.clients().is_leader(id);
+                if leads {
+                    let _ = session.write_input(bytes).await;
+                }
+            }
+            ClientMsg::Input(_) | ClientMsg::TerminalReply(_) => {}
+            ClientMsg::Resize(size) if size.cols > 0 && size.rows > 0 => {
+                client_size.send_replace(size);
+                let lead_size = session.clients().resize(id, size);
+                if let Some(size) = lead_size {
+                    session.resize(size);
+                }
+            }
+            ClientMsg::Detach => return Ok(()),
+            other => bail!("unexpected message during attach: {other:?}"),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,149 @@
+//! The server process: one per user (an exclusive lock decides races), a socket
+//! `0600` in a `0700` directory, an accept loop, and an orderly shutdown.
+
+use std::fs::{self, File};
+use std::os::unix::fs::PermissionsExt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use nix::fcntl::{Flock, FlockArg};
+use tokio::net::UnixListener;
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::watch;
+
+use crate::events::{EventBus, EventKind};
+use crate::paths::Paths;
+use crate::registry::Registry;
+
+/// No output for this long and a session counts as idle.
+pub const DEFAULT_IDLE_AFTER_MS: u64 = 2000;
+
+pub struct Server {
+    pub registry: Registry,
+    pub paths: Paths,
+    stop: watch::Sender<bool>,
+}
+
+impl Server {
+    /// Ends every running program (HUP, TERM, KILL) and records the result.
+    pub async fn shutdown(&self) {
+        let sessions = self.registry.live_sessions();
+        let endings = sessions.iter().map(|s| s.terminate(None));
+        futures_util::future::join_all(endings).await;
+        // Give the waiter threads a moment to record each exit status.
+        for session in &sessions {
+            let mut status = session.watch_status();
+            let _ = tokio::time::timeout(Duration::from_secs(2), status.wait_for(|s| !s.is_running())).await;
+        }
+        self.registry.persist();
+    }
+
+    /// Stops accepting; the process exits once the accept loop returns.
+    pub fn exit(&self) {
+        self.stop.send_replace(true);
+    }
+}
+
+/// Why `run` returned without serving.
+#[derive(Debug, thiserror::Error)]
+#[error("another symp server is already running for this directory")]
+pub struct AlreadyRunning;
+
+/// Runs the server in this process until it is told to stop.
+pub fn run(paths: Paths) -> Result<()> {
+    paths.create_dirs()?;
+    let lock_path = paths.lock_file();
+    let lock_file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .with_context(|| format!("cannot open {}", lock_path.display()))?;
+    // Held for the life of the process: whoever holds it owns the socket.
+    let _lock = match Flock::lock(lock_file, FlockArg::LockExclusiveNonblock) {
+        Ok(lock) => lock,
+        Err((_, nix::errno::Errno::EWOULDBLOCK)) => return Err(AlreadyRunning.into()),
+        Err((_, err)) => return Err(err).context("cannot lock the server lock file"),
+    };
+    init_logging(&paths)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let result = runtime.block_on(serve(paths));
+    // Pty threads may still be blocked in reads; the process exit ends them.
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    result
+}
+
+fn init_logging(paths: &Paths) -> Result<()> {
+    let file = File::options()
+        .create(true)
+        .append(true)
+        .open(paths.log_file())
+        .with_context(|| format!("cannot open {}", paths.log_file().display()))?;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SYMP_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // A second init (tests running servers in-process) keeps the first subscriber.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(Mutex::new(file))
+        .try_init();
+    Ok(())
+}
+
+async fn serve(paths: Paths) -> Result<()> {
+    let socket = paths.socket();
+    // We hold the lock, so a socket file here is a dead server's leftover.
+    let _ = fs::remove_file(&socket);
+    let listener = UnixListener::bind(&socket).with_context(|| format!("cannot listen on {}", socket.display()))?;
+    fs::set_permissions(&socket, fs::Permissions::from_mode(0o600))?;
+    let bus = EventBus::default();
+    let registry = Registry::load(paths.registry(), bus.clone(), DEFAULT_IDLE_AFTER_MS);
+    let (stop, mut stopped) = watch::channel(false);
+    let server = Arc::new(Server { registry, paths, stop });
+    tracing::info!(pid = std::process::id(), socket = %socket.display(), "server started");
+    tokio::spawn(persist_on_change(server.clone()));
+
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    // A hangup of the terminal that started us must not stop the agents.
+    let mut hangup = signal(SignalKind::hangup())?;
+    let next_id = AtomicU64::new(0);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    let id = next_id.fetch_add(1, Ordering::Relaxed);
+                    tokio::spawn(crate::connection::serve(stream, server.clone(), id));
+                }
+                Err(err) => tracing::warn!("accept failed: {err}"),
+            },
+            _ = stopped.wait_for(|s| *s) => break,
+            _ = terminate.recv() => { server.shutdown().await; break }
+            _ = interrupt.recv() => { server.shutdown().await; break }
+            _ = hangup.recv() => tracing::info!("ignored SIGHUP"),
+        }
+    }
+    let _ = fs::remove_file(&socket);
+    tracing::info!("server stopped");
+    Ok(())
+}
+
+/// Writes the registry whenever a session starts, ends or goes away.
+async fn persist_on_change(server: Arc<Server>) {
+    let mut events = server.registry.bus.subscribe();
+    loop {
+        match events.recv().await {
+            Ok(event) if !matches!(event.kind, EventKind::Spawned { .. } | EventKind::Exited { .. } | EventKind::Removed) => continue,
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            _ => {}
+        }
+        let server = server.clone();
+        let _ = tokio::task::spawn_blocking(move || server.registry.persist()).await;
+    }
+}

@@ -1,0 +1,23 @@
+//! The symp server: keeps programs alive in ptys, remembers their screens, and
+//! serves any number of clients over a Unix socket. See ARCHITECTURE.md.
+
+mod attach;
+mod clients;
+mod connection;
+pub mod daemon;
+pub mod events;
+pub mod history;
+pub mod output_log;
+pub mod paths;
+pub mod procs;
+mod pty;
+mod pump;
+pub mod queries;
+pub mod registry;
+pub mod render;
+mod scripting;
+pub mod session;
+pub mod shadow;
+
+pub use daemon::{run, AlreadyRunning};
+pub use paths::Paths;

@@ -1,0 +1,281 @@
+//! A session's output as a ring of byte chunks addressed by `seq`, the byte offset
+//! since spawn. The reader thread appends, the shadow parser consumes in order, and
+//! every viewer keeps its own cursor: nobody's lag can make the ring grow without bound.
+
+use std::collections::VecDeque;
+use std::sync::{Condvar, Mutex, MutexGuard};
+
+use bytes::{Bytes, BytesMut};
+use tokio::sync::watch;
+
+use crate::queries::Query;
+
+/// Bytes kept behind the parser so a briefly slow viewer catches up from the ring
+/// instead of a full redraw.
+const RETAIN_BYTES: usize = 512 * 1024;
+/// How far the shadow parser may fall behind before the reader waits for it. The
+/// only back-pressure on the program, and generous so bursts never feel it.
+const MAX_PARSER_LAG: usize = 16 * 1024 * 1024;
+
+pub struct OutputLog {
+    state: Mutex<LogState>,
+    /// Signalled when the parser advances (the reader may be waiting on lag).
+    parser_advanced: Condvar,
+    /// Signalled when bytes arrive or the log closes (the parser may be waiting).
+    data_arrived: Condvar,
+    /// The head seq, for async viewers.
+    head_tx: watch::Sender<u64>,
+}
+
+struct LogState {
+    chunks: VecDeque<Bytes>,
+    /// Seq of the first byte of `chunks[0]`.
+    tail: u64,
+    head: u64,
+    /// Everything before this seq is in the shadow screen.
+    parsed: u64,
+    /// Terminal queries cut out of the stream, at the seq where they stood.
+    queries: VecDeque<(u64, Query)>,
+    closed: bool,
+}
+
+/// What a viewer finds at its cursor.
+pub enum ReadOutcome {
+    /// Bytes from the cursor on; the cursor moves by their length.
+    Data(Bytes),
+    /// Nothing new yet.
+    UpToDate,
+    /// The cursor fell out of the ring: redraw from the shadow screen.
+    Behind,
+    /// Nothing new and nothing ever will be.
+    Closed,
+}
+
+/// A stretch of output for the parser, with the queries that sat inside it.
+pub struct ParseBatch {
+    pub start: u64,
+    pub bytes: Vec<u8>,
+    pub queries: Vec<(u64, Query)>,
+}
+
+impl Default for OutputLog {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl OutputLog {
+    pub fn new() -> Self {
+        Self {
+            state: Mutex::new(LogState {
+                chunks: VecDeque::new(),
+                tail: 0,
+                head: 0,
+                parsed: 0,
+                queries: VecDeque::new(),
+                closed: false,
+            }),
+            parser_advanced: Condvar::new(),
+            data_arrived: Condvar::new(),
+            head_tx: watch::channel(0).0,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, LogState> {
+        // A panic while holding this lock leaves plain data behind; keep serving.
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Appends a chunk (reader thread). `queries` carry offsets into `chunk`.
+    /// Blocks only while the shadow parser is more than `MAX_PARSER_LAG` behind.
+    pub fn append(&self, chunk: Bytes, queries: &[(usize, Query)]) {
+        let mut st = self.lock();
+        while (st.head - st.parsed) as usize > MAX_PARSER_LAG && !st.closed {
+            st = self.parser_advanced.wait(st).unwrap_or_else(|p| p.into_inner());
+        }
+        let start = st.head;
+        for &(offset, query) in queries {
+            st.queries.push_back((start + offset as u64, query));
+        }
+        st.head += chunk.len() as u64;
+        if !chunk.is_empty() {
+            st.chunks.push_back(chunk);
+        }
+        st.evict();
+        let head = st.head;
+        drop(st);
+        self.data_arrived.notify_all();
+        self.head_tx.send_replace(head);
+    }
+
+    /// Marks the end of output (reader saw EOF).
+    pub fn close(&self) {
+        self.lock().closed = true;
+        self.data_arrived.notify_all();
+        self.parser_advanced.notify_all();
+        // Wake viewers so they notice the end.
+        self.head_tx.send_modify(|_| {});
+    }
+
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.head_tx.subscribe()
+    }
+
+    pub fn head(&self) -> u64 {
+        self.lock().head
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.lock().closed
+    }
+
+    /// Blocks until there is unparsed output or an unanswered query; `None` once
+    /// closed and drained.
+    pub fn next_for_parser(&self, max: usize) -> Option<ParseBatch> {
+        let mut st = self.lock();
+        while st.parsed == st.head && st.queries.is_empty() {
+            if st.closed {
+                return None;
+            }
+            st = self.data_arrived.wait(st).unwrap_or_else(|p| p.into_inner());
+        }
+        let start = st.parsed;
+        let end = st.head.min(start + max as u64);
+        let mut bytes = Vec::with_capacity((end - start) as usize);
+        st.copy_range(start, end, &mut bytes);
+        let queries = st.queries.iter().take_while(|(seq, _)| *seq <= end).copied().collect();
+        Some(ParseBatch { start, bytes, queries })
+    }
+
+    /// Records that the parser consumed everything before `seq`.
+    pub fn mark_parsed(&self, seq: u64) {
+        let mut st = self.lock();
+        st.parsed = seq;
+        while st.queries.front().is_some_and(|(q, _)| *q <= seq) {
+            st.queries.pop_front();
+        }
+        st.evict();
+        drop(st);
+        self.parser_advanced.notify_all();
+    }
+
+    /// Reads up to `max` bytes at a viewer's cursor.
+    pub fn read_at(&self, cursor: u64, max: usize) -> ReadOutcome {
+        let st = self.lock();
+        if cursor < st.tail {
+            return ReadOutcome::Behind;
+        }
+        if cursor >= st.head {
+            return if st.closed { ReadOutcome::Closed } else { ReadOutcome::UpToDate };
+        }
+        let end = st.head.min(cursor + max as u64);
+        // Zero-copy when the range sits in one chunk, the common case.
+        let mut chunk_start = st.tail;
+        for chunk in &st.chunks {
+            let chunk_end = chunk_start + chunk.len() as u64;
+            if cursor < chunk_end {
+                if end <= chunk_end {
+                    let from = (cursor - chunk_start) as usize;
+                    let to = (end - chunk_start) as usize;
+                    return ReadOutcome::Data(chunk.slice(from..to));
+                }
+                break;
+            }
+            chunk_start = chunk_end;
+        }
+        let mut out = Vec::with_capacity((end - cursor) as usize);
+        st.copy_range(cursor, end, &mut out);
+        ReadOutcome::Data(BytesMut::from(&out[..]).freeze())
+    }
+}
+
+impl LogState {
+    /// Drops whole chunks that are parsed and older than the retention window.
+    fn evict(&mut self) {
+        while let Some(front) = self.chunks.front() {
+            let front_end = self.tail + front.len() as u64;
+            let retained_after = self.head - front_end;
+            if front_end > self.parsed || (retained_after as usize) < RETAIN_BYTES {
+                break;
+            }
+            self.tail = front_end;
+            self.chunks.pop_front();
+        }
+    }
+
+    fn copy_range(&self, start: u64, end: u64, out: &mut Vec<u8>) {
+        let mut chunk_start = self.tail;
+        for chunk in &self.chunks {
+            let chunk_end = chunk_start + chunk.len() as u64;
+            if chunk_end > start && chunk_start < end {
+                let from = start.saturating_sub(chunk_start) as usize;
+                let to = (end.min(chunk_end) - chunk_start) as usize;
+                out.extend_from_slice(&chunk[from..to]);
+            }
+            if chunk_end >= end {
+                break;
+            }
+            chunk_start = chunk_end;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data(outcome: ReadOutcome) -> Vec<u8> {
+        match outcome {
+            ReadOutcome::Data(b) => b.to_vec(),
+            _ => panic!("expected data"),
+        }
+    }
+
+    #[test]
+    fn viewers_read_across_chunks_by_seq() {
+        let log = OutputLog::new();
+        log.append(Bytes::from_static(b"hello "), &[]);
+        log.append(Bytes::from_static(b"world"), &[]);
+        assert_eq!(data(log.read_at(0, 100)), b"hello world");
+        assert_eq!(data(log.read_at(3, 5)), b"lo wo");
+        assert!(matches!(log.read_at(11, 100), ReadOutcome::UpToDate));
+    }
+
+    #[test]
+    fn a_lagging_viewer_is_told_to_resync_once_parsed_bytes_leave_the_ring() {
+        let log = OutputLog::new();
+        let chunk = Bytes::from(vec![b'x'; 64 * 1024]);
+        for _ in 0..20 {
+            log.append(chunk.clone(), &[]);
+            let head = log.head();
+            log.mark_parsed(head);
+        }
+        assert!(matches!(log.read_at(0, 10), ReadOutcome::Behind));
+        let recent = log.head() - 10;
+        assert_eq!(data(log.read_at(recent, 10)).len(), 10);
+    }
+
+    #[test]
+    fn unparsed_bytes_are_never_evicted() {
+        let log = OutputLog::new();
+        let chunk = Bytes::from(vec![b'x'; 64 * 1024]);
+        for _ in 0..20 {
+            log.append(chunk.clone(), &[]);
+        }
+        let batch = log.next_for_parser(usize::MAX).expect("data");
+        assert_eq!(batch.start, 0);
+        assert_eq!(batch.bytes.len(), 20 * 64 * 1024);
+    }
+
+    #[test]
+    fn parser_sees_queries_at_their_seq_and_closing_ends_it() {
+        let log = OutputLog::new();
+        log.append(Bytes::from_static(b"abc"), &[(2, Query::DeviceStatus)]);
+        log.close();
+        let batch = log.next_for_parser(1024).expect("data");
+        assert_eq!(batch.queries, vec![(2, Query::DeviceStatus)]);
+        log.mark_parsed(3);
+        assert!(log.next_for_parser(1024).is_none());
+        assert!(matches!(log.read_at(3, 10), ReadOutcome::Closed));
+    }
+}

@@ -1,0 +1,161 @@
+//! The threads that move a session's bytes: pty reader (the hot path: output into
+//! the log, queries cut out), shadow parser (screen, history, query answers, off the
+//! hot path), pty writer (keys in), and waiter (reaps the program, ends the session).
+
+use std::io::{Read, Write};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use bytes::BytesMut;
+use nix::sys::signal::Signal;
+use nix::sys::wait::{waitpid, WaitStatus};
+use nix::unistd::Pid;
+use symp_protocol::Status;
+use tokio::sync::mpsc;
+
+use crate::events::{now_ms, EventKind};
+use crate::procs;
+use crate::queries::QueryScanner;
+use crate::session::Session;
+
+/// One pty read; the kernel hands out at most about 4 KiB at a time anyway.
+const READ_SIZE: usize = 16 * 1024;
+/// The most the parser takes per lock of the shadow screen, so an attach never
+/// waits long for it.
+const PARSE_BATCH: usize = 64 * 1024;
+
+pub fn start(
+    session: &Arc<Session>,
+    reader: Box<dyn Read + Send>,
+    writer: Box<dyn Write + Send>,
+    input: mpsc::Receiver<Vec<u8>>,
+) -> Result<()> {
+    let name = session.name().to_owned();
+    let spawn = |role: &str, job: Box<dyn FnOnce() + Send>| {
+        std::thread::Builder::new()
+            .name(format!("{role}:{name}"))
+            .spawn(job)
+            .with_context(|| format!("cannot start the {role} thread"))
+    };
+    let s = session.clone();
+    spawn("pty-read", Box::new(move || read_output(&s, reader)))?;
+    let s = session.clone();
+    spawn("shadow", Box::new(move || parse_output(&s)))?;
+    spawn("pty-write", Box::new(move || write_input(writer, input)))?;
+    let s = session.clone();
+    spawn("wait", Box::new(move || wait_for_exit(&s)))?;
+    Ok(())
+}
+
+fn read_output(session: &Session, mut reader: Box<dyn Read + Send>) {
+    let mut scanner = QueryScanner::default();
+    let mut buf = BytesMut::with_capacity(READ_SIZE * 4);
+    loop {
+        if buf.capacity() - buf.len() < READ_SIZE {
+            buf.reserve(READ_SIZE * 4);
+        }
+        buf.resize(READ_SIZE, 0);
+        let n = match reader.read(&mut buf[..]) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            // EIO: every slave fd is closed, the program and its children are gone.
+            Err(_) => break,
+        };
+        buf.truncate(n);
+        let chunk = buf.split().freeze();
+        session.last_output_ms.store(now_ms(), Ordering::Relaxed);
+        let (kept, queries) = scanner.scan(&chunk);
+        match kept {
+            std::borrow::Cow::Borrowed(_) => session.log.append(chunk, &queries),
+            std::borrow::Cow::Owned(bytes) => session.log.append(bytes.into(), &queries),
+        }
+    }
+    session.log.close();
+}
+
+fn parse_output(session: &Session) {
+    let mut replies = Vec::new();
+    while let Some(batch) = session.log.next_for_parser(PARSE_BATCH) {
+        let end = batch.start + batch.bytes.len() as u64;
+        let (title_before, bells_before, title_after, bells_after);
+        {
+            let mut shadow = session.shadow();
+            title_before = shadow.state().title.clone();
+            bells_before = shadow.state().bells;
+            let mut done = 0;
+            for (seq, query) in &batch.queries {
+                let at = (seq - batch.start) as usize;
+                shadow.process(&batch.bytes[done..at]);
+                done = at;
+                replies.push(query.answer(shadow.screen().cursor_position()));
+            }
+            shadow.process(&batch.bytes[done..]);
+            shadow.seq = end;
+            title_after = shadow.state().title.clone();
+            bells_after = shadow.state().bells;
+        }
+        session.log.mark_parsed(end);
+        for reply in replies.drain(..) {
+            session.write_input_blocking(reply);
+        }
+        if title_after != title_before {
+            session.bus.emit(session.name(), EventKind::Title { title: title_after });
+        }
+        if bells_after != bells_before {
+            session.bus.emit(session.name(), EventKind::Bell);
+        }
+    }
+}
+
+fn write_input(mut writer: Box<dyn Write + Send>, mut input: mpsc::Receiver<Vec<u8>>) {
+    while let Some(bytes) = input.blocking_recv() {
+        if writer.write_all(&bytes).and_then(|()| writer.flush()).is_err() {
+            break;
+        }
+    }
+}
+
+fn wait_for_exit(session: &Session) {
+    let pid = session.meta.pid;
+    let status = reap(pid);
+    // Let the reader take what the program printed last. Anything else still
+    // holding the pty (a background job) is hung up, then killed.
+    if !wait_until(Duration::from_millis(300), || session.log.is_closed()) {
+        procs::signal_session(pid, Signal::SIGHUP);
+        if !wait_until(Duration::from_secs(1), || session.log.is_closed()) {
+            procs::signal_session(pid, Signal::SIGKILL);
+            wait_until(Duration::from_secs(1), || session.log.is_closed());
+        }
+    }
+    wait_until(Duration::from_secs(2), || session.shadow().seq >= session.log.head());
+    session.finish(status);
+}
+
+fn reap(pid: u32) -> Status {
+    loop {
+        match waitpid(Pid::from_raw(pid as i32), None) {
+            Ok(WaitStatus::Exited(_, code)) => return Status::Exited { code },
+            Ok(WaitStatus::Signaled(_, signal, _)) => return Status::Killed { signal: signal as i32 },
+            Ok(_) | Err(nix::errno::Errno::EINTR) => continue,
+            Err(err) => {
+                tracing::error!(pid, "waitpid failed: {err}");
+                return Status::Lost;
+            }
+        }
+    }
+}
+
+/// Polls a condition that has no notification of its own, for a bounded time.
+fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while !done() {
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    true
+}

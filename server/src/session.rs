@@ -1,0 +1,229 @@
+//! One program in one pty: its output log, shadow screen, clients, status and the
+//! operations the server performs on it. The threads that move its bytes are in `pump`.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use anyhow::{bail, Result};
+use nix::sys::signal::Signal;
+use portable_pty::MasterPty;
+use symp_protocol::{SessionInfo, Size, SpawnRequest, Status};
+use tokio::sync::{mpsc, watch};
+
+use crate::clients::Clients;
+use crate::events::{now_ms, EventBus, EventKind};
+use crate::output_log::OutputLog;
+use crate::shadow::Shadow;
+use crate::{procs, pty, pump};
+
+/// Scrollback lines when the spawn request does not say.
+pub const DEFAULT_SCROLLBACK: usize = 10_000;
+/// Keystroke writes queued for the program before senders wait.
+const INPUT_QUEUE: usize = 1024;
+
+/// What a session was started as; fixed for its life.
+#[derive(Debug, Clone)]
+pub struct SessionMeta {
+    pub name: String,
+    pub command: Vec<String>,
+    pub cwd: String,
+    pub label: Option<String>,
+    pub pid: u32,
+    pub created_ms: u64,
+}
+
+pub struct Session {
+    pub meta: SessionMeta,
+    pub log: OutputLog,
+    shadow: Mutex<Shadow>,
+    /// Taken when the program ends, which stops the writer thread.
+    input: Mutex<Option<mpsc::Sender<Vec<u8>>>>,
+    /// Dropped when the program ends, which hangs up anything left on the pty.
+    master: Mutex<Option<Box<dyn MasterPty + Send>>>,
+    status: watch::Sender<Status>,
+    size: watch::Sender<Size>,
+    clients: Mutex<Clients>,
+    pub last_output_ms: AtomicU64,
+    last_attach_ms: AtomicU64,
+    ended_ms: AtomicU64,
+    pub bus: EventBus,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // The data behind these locks stays consistent between statements; a panic
+    // elsewhere must not take the session down with it.
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Session {
+    /// Starts the program and the threads that serve it.
+    pub fn spawn(name: String, req: &SpawnRequest, bus: EventBus) -> Result<Arc<Session>> {
+        let process = pty::spawn(req, &name)?;
+        let (input_tx, input_rx) = mpsc::channel(INPUT_QUEUE);
+        let scrollback = req.scrollback.unwrap_or(DEFAULT_SCROLLBACK);
+        let session = Arc::new(Session {
+            meta: SessionMeta {
+                name,
+                command: req.command.clone(),
+                cwd: req.cwd.clone(),
+                label: req.label.clone(),
+                pid: process.pid,
+                created_ms: now_ms(),
+            },
+            log: OutputLog::new(),
+            shadow: Mutex::new(Shadow::new(req.size, scrollback)),
+            input: Mutex::new(Some(input_tx)),
+            master: Mutex::new(Some(process.master)),
+            status: watch::channel(Status::Running).0,
+            size: watch::channel(req.size).0,
+            clients: Mutex::new(Clients::default()),
+            last_output_ms: AtomicU64::new(0),
+            last_attach_ms: AtomicU64::new(0),
+            ended_ms: AtomicU64::new(0),
+            bus,
+        });
+        pump::start(&session, process.reader, process.writer, input_rx)?;
+        session.bus.emit(
+            &session.meta.name,
+            EventKind::Spawned { pid: process.pid, command: req.command.clone() },
+        );
+        Ok(session)
+    }
+
+    pub fn name(&self) -> &str {
+        &self.meta.name
+    }
+
+    pub fn shadow(&self) -> MutexGuard<'_, Shadow> {
+        lock(&self.shadow)
+    }
+
+    pub fn clients(&self) -> MutexGuard<'_, Clients> {
+        lock(&self.clients)
+    }
+
+    pub fn status(&self) -> Status {
+        *self.status.borrow()
+    }
+
+    pub fn watch_status(&self) -> watch::Receiver<Status> {
+        self.status.subscribe()
+    }
+
+    pub fn size(&self) -> Size {
+        *self.size.borrow()
+    }
+
+    pub fn watch_size(&self) -> watch::Receiver<Size> {
+        self.size.subscribe()
+    }
+
+    pub fn note_attach(&self) {
+        self.last_attach_ms.store(now_ms(), Ordering::Relaxed);
+    }
+
+    /// Queues bytes for the program. Fails once it has ended.
+    pub async fn write_input(&self, bytes: Vec<u8>) -> Result<()> {
+        let sender = lock(&self.input).clone();
+        match sender {
+            Some(tx) if tx.send(bytes).await.is_ok() => Ok(()),
+            _ => bail!("session {} has ended", self.meta.name),
+        }
+    }
+
+    /// For threads: queue bytes without an async context.
+    pub fn write_input_blocking(&self, bytes: Vec<u8>) {
+        let sender = lock(&self.input).clone();
+        if let Some(tx) = sender {
+            let _ = tx.blocking_send(bytes);
+        }
+    }
+
+    /// Gives the pty, and the shadow screen, a new size.
+    pub fn resize(&self, size: Size) {
+        if size == self.size() || size.cols == 0 || size.rows == 0 {
+            return;
+        }
+        if let Some(master) = lock(&self.master).as_ref() {
+            if let Err(err) = master.resize(pty::pty_size(size)) {
+                tracing::warn!(session = %self.meta.name, "resize failed: {err}");
+                return;
+            }
+        }
+        self.shadow().resize(size);
+        self.size.send_replace(size);
+        self.bus.emit(&self.meta.name, EventKind::Resized { cols: size.cols, rows: size.rows });
+    }
+
+    /// Ends the program: the given signal only, or HUP, then TERM, then KILL,
+    /// each after a grace period, to every process in its session.
+    pub async fn terminate(&self, signal: Option<Signal>) {
+        let steps: &[(Signal, u64)] = match signal {
+            Some(sig) => &[(sig, 0)],
+            None => &[(Signal::SIGHUP, 1000), (Signal::SIGTERM, 2000), (Signal::SIGKILL, 2000)],
+        };
+        let mut status = self.watch_status();
+        for &(sig, grace_ms) in steps {
+            if !self.status().is_running() {
+                return;
+            }
+            procs::signal_session(self.meta.pid, sig);
+            let ended = status.wait_for(|s| !s.is_running());
+            if tokio::time::timeout(Duration::from_millis(grace_ms), ended).await.is_ok() {
+                return;
+            }
+        }
+    }
+
+    /// Called once by the waiter thread when the program is reaped and drained.
+    pub(crate) fn finish(&self, status: Status) {
+        self.ended_ms.store(now_ms(), Ordering::Relaxed);
+        lock(&self.input).take();
+        lock(&self.master).take();
+        self.status.send_replace(status);
+        let (code, signal) = match status {
+            Status::Exited { code } => (Some(code), None),
+            Status::Killed { signal } => (None, Some(signal)),
+            _ => (None, None),
+        };
+        self.bus.emit(
+            &self.meta.name,
+            EventKind::Exited { status: status_word(status).to_owned(), code, signal },
+        );
+    }
+
+    pub fn info(&self, idle_after_ms: u64) -> SessionInfo {
+        let (clients, read_only_clients) = self.clients().counts();
+        let last_output = self.last_output_ms.load(Ordering::Relaxed);
+        let last_attach = self.last_attach_ms.load(Ordering::Relaxed);
+        let ended = self.ended_ms.load(Ordering::Relaxed);
+        let quiet_since = if last_output == 0 { self.meta.created_ms } else { last_output };
+        SessionInfo {
+            name: self.meta.name.clone(),
+            status: self.status(),
+            pid: Some(self.meta.pid),
+            command: self.meta.command.clone(),
+            cwd: self.meta.cwd.clone(),
+            label: self.meta.label.clone(),
+            clients,
+            read_only_clients,
+            created_ms: self.meta.created_ms,
+            last_output_ms: (last_output != 0).then_some(last_output),
+            last_attach_ms: (last_attach != 0).then_some(last_attach),
+            ended_ms: (ended != 0).then_some(ended),
+            size: self.size(),
+            title: self.shadow().state().title.clone(),
+            idle: now_ms().saturating_sub(quiet_since) >= idle_after_ms,
+        }
+    }
+}
+
+pub fn status_word(status: Status) -> &'static str {
+    match status {
+        Status::Running => "running",
+        Status::Exited { .. } => "exited",
+        Status::Killed { .. } => "killed",
+        Status::Lost => "lost",
+    }
+}

@@ -1,0 +1,243 @@
+//! The session's memory of its terminal: a vt100 screen (no scrollback inside vt100)
+//! plus our own compact history, the title and the modes vt100 does not replay.
+//! Used to draw attaching clients, resync lagging ones, answer queries and capture.
+
+use std::fmt::Write as _;
+use std::num::NonZeroU16;
+
+use symp_protocol::Size;
+
+use crate::history::History;
+
+/// Events and state vt100 reports through callbacks.
+pub struct ShadowState {
+    pub history: History,
+    pub title: String,
+    pub bells: u64,
+    /// Focus reporting (`CSI ? 1004 h`), not replayed by vt100.
+    pub focus_reporting: bool,
+    /// Kitty keyboard protocol flag stack (`CSI > flags u` pushes, `CSI < n u` pops).
+    pub kitty_flags: Vec<u16>,
+    scratch: String,
+}
+
+impl vt100::Callbacks for ShadowState {
+    fn audible_bell(&mut self, _: &mut vt100::Screen) {
+        self.bells += 1;
+    }
+
+    fn set_window_title(&mut self, _: &mut vt100::Screen, title: &[u8]) {
+        self.title = String::from_utf8_lossy(title).into_owned();
+    }
+
+    fn unhandled_csi(
+        &mut self,
+        _: &mut vt100::Screen,
+        i1: Option<u8>,
+        _i2: Option<u8>,
+        params: &[&[u16]],
+        c: char,
+    ) {
+        let first = params.first().and_then(|p| p.first()).copied();
+        match (i1, c) {
+            (Some(b'?'), 'h' | 'l') if params.iter().any(|p| p == &[1004]) => {
+                self.focus_reporting = c == 'h';
+            }
+            (Some(b'>'), 'u') => {
+                if self.kitty_flags.len() < 64 {
+                    self.kitty_flags.push(first.unwrap_or(0));
+                }
+            }
+            (Some(b'<'), 'u') => {
+                let n = usize::from(first.unwrap_or(1).max(1));
+                let keep = self.kitty_flags.len().saturating_sub(n);
+                self.kitty_flags.truncate(keep);
+            }
+            (Some(b'='), 'u') => {
+                let flags = first.unwrap_or(0);
+                let mode = params.get(1).and_then(|p| p.first()).copied().unwrap_or(1);
+                if self.kitty_flags.is_empty() {
+                    self.kitty_flags.push(0);
+                }
+                if let Some(top) = self.kitty_flags.last_mut() {
+                    *top = match mode {
+                        2 => *top | flags,
+                        3 => *top & !flags,
+                        _ => flags,
+                    };
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_scroll(&mut self, contents: vt100::capture::RowContents<'_>, alternate_screen: bool) {
+        if alternate_screen {
+            return;
+        }
+        self.scratch.clear();
+        // Each line starts from default attributes so it stands alone.
+        let mut state = vt100::capture::BasicFormattedCaptureState::new();
+        if contents.write_formatted_basic(&mut self.scratch, &mut state).is_ok() {
+            self.history.push(&self.scratch);
+        }
+    }
+}
+
+pub struct Shadow {
+    parser: vt100::Parser<ShadowState>,
+    /// The output seq this screen is current to.
+    pub seq: u64,
+}
+
+fn nonzero(n: u16) -> NonZeroU16 {
+    NonZeroU16::new(n).unwrap_or(NonZeroU16::MIN)
+}
+
+impl Shadow {
+    pub fn new(size: Size, scrollback_lines: usize) -> Self {
+        let state = ShadowState {
+            history: History::new(scrollback_lines),
+            title: String::new(),
+            bells: 0,
+            focus_reporting: false,
+            kitty_flags: Vec::new(),
+            scratch: String::new(),
+        };
+        Self {
+            parser: vt100::Parser::new_with_callbacks(nonzero(size.rows), nonzero(size.cols), 0, state),
+            seq: 0,
+        }
+    }
+
+    pub fn process(&mut self, bytes: &[u8]) {
+        self.parser.process(bytes);
+    }
+
+    pub fn resize(&mut self, size: Size) {
+        self.parser.set_size(nonzero(size.rows), nonzero(size.cols));
+    }
+
+    pub fn size(&self) -> Size {
+        let (rows, cols) = self.parser.screen().size();
+        Size { cols: cols.get(), rows: rows.get() }
+    }
+
+    pub fn screen(&self) -> &vt100::Screen {
+        self.parser.screen()
+    }
+
+    pub fn state(&self) -> &ShadowState {
+        self.parser.callbacks()
+    }
+
+    /// Bytes that make a terminal of the session's size show exactly this state:
+    /// `replay` lines of history pushed into its scrollback first, then the screen,
+    /// cursor, modes and title.
+    pub fn restore_sequence(&self, replay: usize) -> Vec<u8> {
+        let screen = self.parser.screen();
+        let mut out = String::from("\x1b[?2026h\x1b[0m\x1b[?1049l");
+        self.write_history_replay(&mut out, replay);
+        if screen.alternate_screen() {
+            out.push_str("\x1b[?1049h");
+        }
+        out.push_str(&screen.state_formatted());
+        self.write_extra_modes(&mut out);
+        out.push_str("\x1b[?2026l");
+        out.into_bytes()
+    }
+
+    /// Prints history lines at the bottom of the main screen so they scroll into the
+    /// local terminal's own scrollback, then scrolls them all off the visible area.
+    pub fn write_history_replay(&self, out: &mut String, replay: usize) {
+        let history = &self.state().history;
+        if replay == 0 || history.is_empty() {
+            return;
+        }
+        let rows = self.size().rows;
+        let _ = write!(out, "\x1b[{rows};1H");
+        for line in history.last(replay) {
+            out.push_str("\r\n");
+            out.push_str(line);
+            out.push_str("\x1b[0m");
+        }
+        for _ in 0..rows {
+            out.push_str("\r\n");
+        }
+    }
+
+    /// Title, focus reporting and keyboard flags: state vt100 does not replay.
+    pub fn write_extra_modes(&self, out: &mut String) {
+        let state = self.state();
+        if !state.title.is_empty() {
+            let title: String = state.title.chars().filter(|c| !c.is_control()).collect();
+            let _ = write!(out, "\x1b]2;{title}\x07");
+        }
+        if state.focus_reporting {
+            out.push_str("\x1b[?1004h");
+        }
+        if let Some(flags) = state.kitty_flags.last() {
+            let _ = write!(out, "\x1b[>{flags}u");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn size(cols: u16, rows: u16) -> Size {
+        Size { cols, rows }
+    }
+
+    #[test]
+    fn lines_leaving_the_main_screen_become_history() {
+        let mut s = Shadow::new(size(20, 3), 100);
+        s.process(b"one\r\n\x1b[31mtwo\x1b[m\r\nthree\r\nfour");
+        let lines: Vec<_> = s.state().history.last(10).collect();
+        assert_eq!(lines.len(), 1);
+        assert_eq!(lines[0], "one");
+        s.process(b"\r\nfive");
+        let lines: Vec<_> = s.state().history.last(10).map(crate::history::plain_text).collect();
+        assert_eq!(lines, ["one", "two"]);
+    }
+
+    #[test]
+    fn alternate_screen_scrolling_does_not_touch_history() {
+        let mut s = Shadow::new(size(20, 3), 100);
+        s.process(b"\x1b[?1049h1\r\n2\r\n3\r\n4\r\n5");
+        assert!(s.state().history.is_empty());
+    }
+
+    #[test]
+    fn restore_sequence_redraws_the_same_screen() {
+        let mut s = Shadow::new(size(30, 5), 100);
+        s.process(b"a\r\nb\r\nc\r\nd\r\ne\r\nf\r\n\x1b[1;32mgreen\x1b[m \x1b[?2004h\x1b]2;my title\x07");
+        let mut viewer = vt100::Parser::new(nonzero(5), nonzero(30), 100);
+        viewer.process(&s.restore_sequence(100));
+        assert_eq!(viewer.screen().contents(), s.screen().contents());
+        assert_eq!(viewer.screen().cursor_position(), s.screen().cursor_position());
+        assert!(viewer.screen().bracketed_paste());
+        assert!(viewer.screen().cell(4, 0).is_some_and(|c| c.bold()));
+        // Read the viewer's own scrollback, oldest line first.
+        let len = viewer.screen().scrollback_len();
+        let mut scrolled_back = Vec::new();
+        for offset in (1..=len).rev() {
+            viewer.screen_mut().set_scrollback(offset);
+            scrolled_back.push(viewer.screen().rows(0, 30).next().unwrap_or_default());
+        }
+        let text: Vec<&str> = scrolled_back.iter().map(|l| l.trim_end()).filter(|l| !l.is_empty()).collect();
+        assert_eq!(text, ["a", "b"], "history replayed into the terminal's scrollback");
+    }
+
+    #[test]
+    fn kitty_flags_and_focus_are_tracked() {
+        let mut s = Shadow::new(size(10, 2), 10);
+        s.process(b"\x1b[>1u\x1b[>3u\x1b[<u\x1b[?1004h");
+        assert_eq!(s.state().kitty_flags, vec![1]);
+        assert!(s.state().focus_reporting);
+        let mut out = String::new();
+        s.write_extra_modes(&mut out);
+        assert_eq!(out, "\x1b[?1004h\x1b[>1u");
+    }
+}
