@@ -5,7 +5,11 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser, Debug)]
-#[command(name = "symp", version, about = "Keep AI agent CLIs alive in the background; attach from any terminal.")]
+#[command(
+    name = "symp",
+    version,
+    about = "Keep AI agent CLIs alive in the background; attach from any terminal."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -15,9 +15,20 @@ use crate::{json, list_view};
 pub fn run(cli: Cli) -> Result<u8> {
     let paths = Paths::from_env()?;
     match cli.command {
-        Command::Server { action: ServerAction::Start { foreground: true, daemon } } => serve(paths, daemon),
+        Command::Server {
+            action:
+                ServerAction::Start {
+                    foreground: true,
+                    daemon,
+                },
+        } => serve(paths, daemon),
         Command::Server { action } => runtime()?.block_on(server_command(&paths, action)),
-        Command::New { name, spawn, detach_key, command } => {
+        Command::New {
+            name,
+            spawn,
+            detach_key,
+            command,
+        } => {
             let options = AttachOptions::new(name.clone(), false, detach_key.as_deref())?;
             attach::require_terminal()?;
             let req = spawn_request(Some(name), &spawn, command)?;
@@ -25,7 +36,11 @@ pub fn run(cli: Cli) -> Result<u8> {
             rt.block_on(request(&paths, ClientMsg::Spawn(req)))?;
             rt.block_on(attach::run(&paths, options))
         }
-        Command::Spawn { name, spawn, command } => {
+        Command::Spawn {
+            name,
+            spawn,
+            command,
+        } => {
             let req = spawn_request(name, &spawn, command)?;
             match runtime()?.block_on(request(&paths, ClientMsg::Spawn(req)))? {
                 ServerMsg::Spawned { name, .. } => println!("{name}"),
@@ -34,25 +49,37 @@ pub fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::List { json, all } => {
-            let ServerMsg::Sessions(sessions) = runtime()?.block_on(request(&paths, ClientMsg::List { all }))? else {
+            let ServerMsg::Sessions(sessions) =
+                runtime()?.block_on(request(&paths, ClientMsg::List { all }))?
+            else {
                 bail!("unexpected reply to list");
             };
             if json {
                 let rows: Vec<json::SessionJson> = sessions.iter().map(Into::into).collect();
                 println!("{}", serde_json::to_string_pretty(&rows)?);
             } else {
-                print!("{}", list_view::render(&sessions, symp_server::events::now_ms()));
+                print!(
+                    "{}",
+                    list_view::render(&sessions, symp_server::events::now_ms())
+                );
             }
             Ok(0)
         }
-        Command::Attach { name, read_only, detach_key } => {
+        Command::Attach {
+            name,
+            read_only,
+            detach_key,
+        } => {
             let options = AttachOptions::new(name, read_only, detach_key.as_deref())?;
             attach::require_terminal()?;
             runtime()?.block_on(attach::run(&paths, options))
         }
         Command::Kill { name, signal } => {
             let signal = match signal {
-                Some(text) => Some(procs::parse_signal(&text).ok_or_else(|| anyhow!("unknown signal {text}"))? as i32),
+                Some(text) => Some(
+                    procs::parse_signal(&text).ok_or_else(|| anyhow!("unknown signal {text}"))?
+                        as i32,
+                ),
                 None => None,
             };
             runtime()?.block_on(request(&paths, ClientMsg::Kill { name, signal }))?;
@@ -88,7 +115,9 @@ async fn server_command(paths: &Paths, action: ServerAction) -> Result<u8> {
             }
             connect::spawn_server(paths)?;
             connect::wait_for_server(paths).await?;
-            let pid = server_pid(paths).await?.context("the server stopped right after starting")?;
+            let pid = server_pid(paths)
+                .await?
+                .context("the server stopped right after starting")?;
             println!("server started (pid {pid})");
             Ok(0)
         }
@@ -99,7 +128,13 @@ async fn server_command(paths: &Paths, action: ServerAction) -> Result<u8> {
             }
             Some(mut conn) => {
                 futures_util::SinkExt::send(&mut conn, ClientMsg::ServerStatus).await?;
-                let ServerMsg::ServerInfo { pid, version, sessions, running } = connect::recv(&mut conn).await? else {
+                let ServerMsg::ServerInfo {
+                    pid,
+                    version,
+                    sessions,
+                    running,
+                } = connect::recv(&mut conn).await?
+                else {
                     bail!("unexpected reply to status");
                 };
                 println!("server running (pid {pid}, version {version}, {running} running of {sessions} sessions)");
@@ -129,7 +164,9 @@ async fn server_command(paths: &Paths, action: ServerAction) -> Result<u8> {
 }
 
 async fn server_pid(paths: &Paths) -> Result<Option<u32>> {
-    let Some(mut conn) = try_connect(paths).await? else { return Ok(None) };
+    let Some(mut conn) = try_connect(paths).await? else {
+        return Ok(None);
+    };
     futures_util::SinkExt::send(&mut conn, ClientMsg::ServerStatus).await?;
     match connect::recv(&mut conn).await? {
         ServerMsg::ServerInfo { pid, .. } => Ok(Some(pid)),
@@ -137,7 +174,11 @@ async fn server_pid(paths: &Paths) -> Result<Option<u32>> {
     }
 }
 
-fn spawn_request(name: Option<String>, args: &SpawnArgs, command: Vec<String>) -> Result<SpawnRequest> {
+fn spawn_request(
+    name: Option<String>,
+    args: &SpawnArgs,
+    command: Vec<String>,
+) -> Result<SpawnRequest> {
     if let Some(name) = &name {
         symp_server::registry::validate_name(name)?;
     }
@@ -150,7 +191,9 @@ fn spawn_request(name: Option<String>, args: &SpawnArgs, command: Vec<String>) -
         .filter(|(k, _)| k != "SYMP_SESSION")
         .collect();
     for pair in &args.env {
-        let (k, v) = pair.split_once('=').ok_or_else(|| anyhow!("--env wants K=V, got {pair:?}"))?;
+        let (k, v) = pair
+            .split_once('=')
+            .ok_or_else(|| anyhow!("--env wants K=V, got {pair:?}"))?;
         if k.is_empty() {
             bail!("--env wants K=V, got {pair:?}");
         }

@@ -31,14 +31,26 @@ pub async fn connect(paths: &Paths) -> Result<Conn> {
 pub async fn try_connect(paths: &Paths) -> Result<Option<Conn>> {
     match UnixStream::connect(paths.socket()).await {
         Ok(stream) => Ok(Some(handshake(stream).await?)),
-        Err(err) if matches!(err.kind(), ErrorKind::NotFound | ErrorKind::ConnectionRefused) => Ok(None),
-        Err(err) => Err(err).with_context(|| format!("cannot connect to {}", paths.socket().display())),
+        Err(err)
+            if matches!(
+                err.kind(),
+                ErrorKind::NotFound | ErrorKind::ConnectionRefused
+            ) =>
+        {
+            Ok(None)
+        }
+        Err(err) => {
+            Err(err).with_context(|| format!("cannot connect to {}", paths.socket().display()))
+        }
     }
 }
 
 async fn handshake(stream: UnixStream) -> Result<Conn> {
     let mut conn = Framed::new(stream, FrameCodec::default());
-    conn.send(ClientMsg::Hello { version: PROTOCOL_VERSION }).await?;
+    conn.send(ClientMsg::Hello {
+        version: PROTOCOL_VERSION,
+    })
+    .await?;
     match recv(&mut conn).await? {
         ServerMsg::Welcome { .. } => Ok(conn),
         other => bail!("unexpected reply to hello: {other:?}"),
@@ -97,5 +109,8 @@ pub async fn wait_for_server(paths: &Paths) -> Result<Conn> {
 
 /// A current-thread runtime for one command.
 pub fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the async runtime")
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
 }

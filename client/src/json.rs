@@ -49,7 +49,10 @@ impl<'a> From<&'a SessionInfo> for SessionJson<'a> {
             cwd: &s.cwd,
             label: s.label.as_deref(),
             title: &s.title,
-            activity: s.status.is_running().then_some(if s.idle { "idle" } else { "busy" }),
+            activity: s
+                .status
+                .is_running()
+                .then_some(if s.idle { "idle" } else { "busy" }),
             clients: s.clients,
             read_only_clients: s.read_only_clients,
             cols: s.size.cols,

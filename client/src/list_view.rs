@@ -6,7 +6,9 @@ use nix::sys::signal::Signal;
 use symp_protocol::{SessionInfo, Status};
 
 pub fn render(sessions: &[SessionInfo], now_ms: u64) -> String {
-    let header = ["NAME", "STATUS", "PID", "CLIENTS", "AGE", "ACTIVITY", "CWD", "COMMAND"];
+    let header = [
+        "NAME", "STATUS", "PID", "CLIENTS", "AGE", "ACTIVITY", "CWD", "COMMAND",
+    ];
     let rows: Vec<[String; 8]> = sessions
         .iter()
         .map(|s| {

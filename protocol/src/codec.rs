@@ -30,7 +30,9 @@ pub fn encode<T: Serialize>(msg: &T) -> Result<Vec<u8>, ProtocolError> {
 pub fn decode<T: DeserializeOwned>(payload: &[u8]) -> Result<T, ProtocolError> {
     let (msg, rest) = postcard::take_from_bytes(payload)?;
     if !rest.is_empty() {
-        return Err(ProtocolError::Malformed(postcard::Error::DeserializeBadEncoding));
+        return Err(ProtocolError::Malformed(
+            postcard::Error::DeserializeBadEncoding,
+        ));
     }
     Ok(msg)
 }

@@ -18,9 +18,13 @@ pub struct Size {
 pub enum Status {
     Running,
     /// The program exited by itself with this code.
-    Exited { code: i32 },
+    Exited {
+        code: i32,
+    },
     /// The program was ended by this signal.
-    Killed { signal: i32 },
+    Killed {
+        signal: i32,
+    },
     /// The server that ran it went away while it was running.
     Lost,
 }
@@ -99,28 +103,55 @@ pub enum WaitFor {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ClientMsg {
     /// Always the first frame; variant 0 forever.
-    Hello { version: u32 },
+    Hello {
+        version: u32,
+    },
     Spawn(SpawnRequest),
-    List { all: bool },
+    List {
+        all: bool,
+    },
     /// Turns this connection into a viewer stream.
-    Attach { name: String, read_only: bool, size: Size },
+    Attach {
+        name: String,
+        read_only: bool,
+        size: Size,
+    },
     /// Keys from an attached client's terminal.
     Input(#[serde(with = "serde_bytes")] Vec<u8>),
     /// The attached client's terminal changed size.
     Resize(Size),
     Detach,
-    Kill { name: String, signal: Option<i32> },
-    Remove { names: Vec<String>, exited: bool },
+    Kill {
+        name: String,
+        signal: Option<i32>,
+    },
+    Remove {
+        names: Vec<String>,
+        exited: bool,
+    },
     ServerStatus,
     ServerStop,
     /// Bytes the attached client's terminal sent in reply to a query the program
     /// made; only the input owner's replies reach the program.
     TerminalReply(#[serde(with = "serde_bytes")] Vec<u8>),
     /// Write bytes to the program as if typed (the client has encoded keys).
-    Send { name: String, data: Vec<SendPart> },
-    Capture { name: String, ansi: bool, history: HistoryRange },
-    Wait { name: String, until: WaitFor, timeout_ms: Option<u64> },
-    Events { name: Option<String> },
+    Send {
+        name: String,
+        data: Vec<SendPart>,
+    },
+    Capture {
+        name: String,
+        ansi: bool,
+        history: HistoryRange,
+    },
+    Wait {
+        name: String,
+        until: WaitFor,
+        timeout_ms: Option<u64>,
+    },
+    Events {
+        name: Option<String>,
+    },
 }
 
 /// One piece of a `send`: literal text, a named key, a paste or a pause.
@@ -130,7 +161,9 @@ pub enum SendPart {
     Key(String),
     Paste(String),
     /// Wait this long before the next part, so an agent sees a separate write.
-    Settle { millis: u64 },
+    Settle {
+        millis: u64,
+    },
 }
 
 /// The screen as `capture` returns it.
@@ -150,24 +183,44 @@ pub struct Capture {
 /// Server to client.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ServerMsg {
-    Welcome { version: u32, server_pid: u32 },
+    Welcome {
+        version: u32,
+        server_pid: u32,
+    },
     /// A one-line reason; the connection ends after it.
-    Error { message: String },
-    Spawned { name: String, pid: u32 },
+    Error {
+        message: String,
+    },
+    Spawned {
+        name: String,
+        pid: u32,
+    },
     Sessions(Vec<SessionInfo>),
     /// Bytes that redraw the whole picture for this client; replaces what it shows.
     Snapshot(Bytes),
     /// Program output, raw or rendered for this client's size.
     Output(Bytes),
     /// The program ended; the stream is over.
-    Exited { status: Status },
+    Exited {
+        status: Status,
+    },
     /// A request without a payload succeeded.
     Done,
-    ServerInfo { pid: u32, version: String, sessions: u32, running: u32 },
+    ServerInfo {
+        pid: u32,
+        version: String,
+        sessions: u32,
+        running: u32,
+    },
     Captured(Capture),
     /// `wait` finished: true if the condition held, false on timeout.
-    Waited { met: bool, status: Status },
+    Waited {
+        met: bool,
+        status: Status,
+    },
     /// One event, as a JSON object.
     Event(String),
-    Removed { names: Vec<String> },
+    Removed {
+        names: Vec<String>,
+    },
 }

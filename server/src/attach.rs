@@ -25,14 +25,22 @@ const CLIPPED_FRAME_INTERVAL: Duration = Duration::from_millis(16);
 
 pub async fn run<S>(conn: S, session: Arc<Session>, read_only: bool, size: Size) -> Result<()>
 where
-    S: Sink<ServerMsg, Error = ProtocolError> + Stream<Item = Result<ClientMsg, ProtocolError>> + Unpin,
+    S: Sink<ServerMsg, Error = ProtocolError>
+        + Stream<Item = Result<ClientMsg, ProtocolError>>
+        + Unpin,
 {
     let (id, lead_size) = session.clients().join(read_only, size);
     if let Some(size) = lead_size {
         session.resize(size);
     }
     session.note_attach();
-    session.bus.emit(session.name(), EventKind::Attached { client: id, read_only });
+    session.bus.emit(
+        session.name(),
+        EventKind::Attached {
+            client: id,
+            read_only,
+        },
+    );
     let (client_size_tx, client_size_rx) = watch::channel(size);
     let (mut sink, mut stream) = conn.split();
     let result = tokio::select! {
@@ -42,7 +50,9 @@ where
     if let Some(size) = session.clients().leave(id) {
         session.resize(size);
     }
-    session.bus.emit(session.name(), EventKind::Detached { client: id });
+    session
+        .bus
+        .emit(session.name(), EventKind::Detached { client: id });
     result
 }
 
@@ -58,7 +68,10 @@ enum Mode {
 fn redraw(session: &Session, client: Size, replay: usize) -> (Mode, Vec<u8>) {
     let shadow = session.shadow();
     if shadow.size() == client {
-        (Mode::Raw { cursor: shadow.seq }, shadow.restore_sequence(replay))
+        (
+            Mode::Raw { cursor: shadow.seq },
+            shadow.restore_sequence(replay),
+        )
     } else {
         let mut view = ClippedView::new(client);
         let mut bytes = Vec::new();
@@ -72,7 +85,11 @@ fn redraw(session: &Session, client: Size, replay: usize) -> (Mode, Vec<u8>) {
     }
 }
 
-async fn stream_output<W>(session: &Session, sink: &mut W, mut client_size: watch::Receiver<Size>) -> Result<()>
+async fn stream_output<W>(
+    session: &Session,
+    sink: &mut W,
+    mut client_size: watch::Receiver<Size>,
+) -> Result<()>
 where
     W: Sink<ServerMsg, Error = ProtocolError> + Unpin,
 {
@@ -111,7 +128,10 @@ where
         // The waiter ends a session only after its last output is in the log and
         // the shadow, so a caught-up client has shown everything by now.
         if !status.borrow_and_update().is_running() {
-            sink.send(ServerMsg::Exited { status: session.status() }).await?;
+            sink.send(ServerMsg::Exited {
+                status: session.status(),
+            })
+            .await?;
             return Ok(());
         }
         tokio::select! {

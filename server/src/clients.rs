@@ -28,7 +28,12 @@ impl Clients {
         self.clock += 1;
         let id = self.next_id;
         let last_active = if read_only { 0 } else { self.clock };
-        self.entries.push(Entry { id, read_only, size, last_active });
+        self.entries.push(Entry {
+            id,
+            read_only,
+            size,
+            last_active,
+        });
         (id, (!read_only).then_some(size))
     }
 
@@ -48,7 +53,10 @@ impl Clients {
         let was_leader = self.is_leader(id);
         self.clock += 1;
         let clock = self.clock;
-        let entry = self.entries.iter_mut().find(|e| e.id == id && !e.read_only)?;
+        let entry = self
+            .entries
+            .iter_mut()
+            .find(|e| e.id == id && !e.read_only)?;
         entry.last_active = clock;
         (!was_leader).then_some(entry.size)
     }
@@ -65,7 +73,10 @@ impl Clients {
     }
 
     fn leader(&self) -> Option<&Entry> {
-        self.entries.iter().filter(|e| !e.read_only).max_by_key(|e| e.last_active)
+        self.entries
+            .iter()
+            .filter(|e| !e.read_only)
+            .max_by_key(|e| e.last_active)
     }
 
     /// (all clients, read-only clients)
@@ -79,7 +90,10 @@ impl Clients {
 mod tests {
     use super::*;
 
-    const A: Size = Size { cols: 100, rows: 30 };
+    const A: Size = Size {
+        cols: 100,
+        rows: 30,
+    };
     const B: Size = Size { cols: 60, rows: 20 };
 
     #[test]
@@ -91,7 +105,11 @@ mod tests {
         assert_eq!(size, Some(B));
         assert_eq!(c.touch(a), Some(A));
         assert_eq!(c.touch(a), None, "already leading");
-        assert_eq!(c.resize(b, Size { cols: 70, rows: 20 }), None, "b does not lead");
+        assert_eq!(
+            c.resize(b, Size { cols: 70, rows: 20 }),
+            None,
+            "b does not lead"
+        );
         assert_eq!(c.leave(a), Some(Size { cols: 70, rows: 20 }));
     }
 

@@ -10,8 +10,8 @@ use tokio::net::UnixStream;
 use tokio_util::codec::Framed;
 use tracing::Instrument;
 
-use crate::daemon::Server;
 use crate::attach;
+use crate::daemon::Server;
 
 type Conn = Framed<UnixStream, FrameCodec<ClientMsg, ServerMsg>>;
 
@@ -46,7 +46,10 @@ async fn handle(conn: &mut Conn, server: &Arc<Server>) -> Result<()> {
     let own_uid = nix::unistd::getuid().as_raw();
     if peer.uid() != own_uid {
         tracing::warn!(peer_uid = peer.uid(), "refused a peer of another user");
-        return Err(anyhow!("permission denied: this server belongs to uid {own_uid}, not {}", peer.uid()));
+        return Err(anyhow!(
+            "permission denied: this server belongs to uid {own_uid}, not {}",
+            peer.uid()
+        ));
     }
     match next(conn).await? {
         ClientMsg::Hello { version } if version == PROTOCOL_VERSION => {}
@@ -58,7 +61,11 @@ async fn handle(conn: &mut Conn, server: &Arc<Server>) -> Result<()> {
         }
         other => return Err(anyhow!("expected hello, got {}", variant_name(&other))),
     }
-    conn.send(ServerMsg::Welcome { version: PROTOCOL_VERSION, server_pid: std::process::id() }).await?;
+    conn.send(ServerMsg::Welcome {
+        version: PROTOCOL_VERSION,
+        server_pid: std::process::id(),
+    })
+    .await?;
     let request = next(conn).await?;
     tracing::debug!(request = variant_name(&request), "request");
     let registry = &server.registry;
@@ -66,13 +73,23 @@ async fn handle(conn: &mut Conn, server: &Arc<Server>) -> Result<()> {
         ClientMsg::Spawn(req) => {
             let session = registry.spawn(&req)?;
             let name = session.name().to_owned();
-            conn.send(ServerMsg::Spawned { name, pid: session.meta.pid }).await?;
+            conn.send(ServerMsg::Spawned {
+                name,
+                pid: session.meta.pid,
+            })
+            .await?;
         }
         ClientMsg::List { all } => conn.send(ServerMsg::Sessions(registry.list(all))).await?,
-        ClientMsg::Attach { name, read_only, size } => {
+        ClientMsg::Attach {
+            name,
+            read_only,
+            size,
+        } => {
             let session = registry.live(&name)?;
             let span = tracing::info_span!("attach", session = %name, read_only);
-            attach::run(conn, session, read_only, size).instrument(span).await?;
+            attach::run(conn, session, read_only, size)
+                .instrument(span)
+                .await?;
         }
         ClientMsg::Kill { name, signal } => {
             let session = registry.live(&name)?;
@@ -80,7 +97,10 @@ async fn handle(conn: &mut Conn, server: &Arc<Server>) -> Result<()> {
                 return Err(anyhow!("session {name} has already ended"));
             }
             let signal = match signal {
-                Some(n) => Some(nix::sys::signal::Signal::try_from(n).map_err(|_| anyhow!("unknown signal {n}"))?),
+                Some(n) => Some(
+                    nix::sys::signal::Signal::try_from(n)
+                        .map_err(|_| anyhow!("unknown signal {n}"))?,
+                ),
                 None => None,
             };
             session.terminate(signal).await;

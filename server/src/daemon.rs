@@ -35,7 +35,9 @@ impl Server {
         // Give the waiter threads a moment to record each exit status.
         for session in &sessions {
             let mut status = session.watch_status();
-            let _ = tokio::time::timeout(Duration::from_secs(2), status.wait_for(|s| !s.is_running())).await;
+            let _ =
+                tokio::time::timeout(Duration::from_secs(2), status.wait_for(|s| !s.is_running()))
+                    .await;
         }
         self.registry.persist();
     }
@@ -100,12 +102,17 @@ async fn serve(paths: Paths) -> Result<()> {
     let socket = paths.socket();
     // We hold the lock, so a socket file here is a dead server's leftover.
     let _ = fs::remove_file(&socket);
-    let listener = UnixListener::bind(&socket).with_context(|| format!("cannot listen on {}", socket.display()))?;
+    let listener = UnixListener::bind(&socket)
+        .with_context(|| format!("cannot listen on {}", socket.display()))?;
     fs::set_permissions(&socket, fs::Permissions::from_mode(0o600))?;
     let bus = EventBus::default();
     let registry = Registry::load(paths.registry(), bus.clone(), DEFAULT_IDLE_AFTER_MS);
     let (stop, mut stopped) = watch::channel(false);
-    let server = Arc::new(Server { registry, paths, stop });
+    let server = Arc::new(Server {
+        registry,
+        paths,
+        stop,
+    });
     tracing::info!(pid = std::process::id(), socket = %socket.display(), "server started");
     tokio::spawn(persist_on_change(server.clone()));
 
@@ -139,7 +146,14 @@ async fn persist_on_change(server: Arc<Server>) {
     let mut events = server.registry.bus.subscribe();
     loop {
         match events.recv().await {
-            Ok(event) if !matches!(event.kind, EventKind::Spawned { .. } | EventKind::Exited { .. } | EventKind::Removed) => continue,
+            Ok(event)
+                if !matches!(
+                    event.kind,
+                    EventKind::Spawned { .. } | EventKind::Exited { .. } | EventKind::Removed
+                ) =>
+            {
+                continue
+            }
             Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
             _ => {}
         }

@@ -10,15 +10,32 @@ const EVENT_BACKLOG: usize = 4096;
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum EventKind {
-    Spawned { pid: u32, command: Vec<String> },
-    Attached { client: u64, read_only: bool },
-    Detached { client: u64 },
-    Resized { cols: u16, rows: u16 },
+    Spawned {
+        pid: u32,
+        command: Vec<String>,
+    },
+    Attached {
+        client: u64,
+        read_only: bool,
+    },
+    Detached {
+        client: u64,
+    },
+    Resized {
+        cols: u16,
+        rows: u16,
+    },
     Busy,
     Idle,
-    Title { title: String },
+    Title {
+        title: String,
+    },
     Bell,
-    Exited { status: String, code: Option<i32>, signal: Option<i32> },
+    Exited {
+        status: String,
+        code: Option<i32>,
+        signal: Option<i32>,
+    },
     Removed,
 }
 
@@ -37,14 +54,20 @@ pub struct EventBus {
 
 impl Default for EventBus {
     fn default() -> Self {
-        Self { tx: broadcast::channel(EVENT_BACKLOG).0 }
+        Self {
+            tx: broadcast::channel(EVENT_BACKLOG).0,
+        }
     }
 }
 
 impl EventBus {
     pub fn emit(&self, session: &str, kind: EventKind) {
         // No subscribers is fine: events are only for whoever listens now.
-        let _ = self.tx.send(Event { session: session.to_owned(), time_ms: now_ms(), kind });
+        let _ = self.tx.send(Event {
+            session: session.to_owned(),
+            time_ms: now_ms(),
+            kind,
+        });
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {

@@ -49,7 +49,10 @@ impl History {
 
     /// The newest `n` lines, oldest first.
     pub fn last(&self, n: usize) -> impl Iterator<Item = &str> {
-        self.lines.iter().skip(self.lines.len().saturating_sub(n)).map(|l| &**l)
+        self.lines
+            .iter()
+            .skip(self.lines.len().saturating_sub(n))
+            .map(|l| &**l)
     }
 
     pub fn bytes(&self) -> usize {
@@ -72,7 +75,10 @@ mod tests {
         for i in 0..10 {
             h.push(&format!("line {i}"));
         }
-        assert_eq!(h.last(10).collect::<Vec<_>>(), ["line 7", "line 8", "line 9"]);
+        assert_eq!(
+            h.last(10).collect::<Vec<_>>(),
+            ["line 7", "line 8", "line 9"]
+        );
     }
 
     #[test]

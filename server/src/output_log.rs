@@ -83,7 +83,9 @@ impl OutputLog {
 
     fn lock(&self) -> MutexGuard<'_, LogState> {
         // A panic while holding this lock leaves plain data behind; keep serving.
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Appends a chunk (reader thread). `queries` carry offsets into `chunk`.
@@ -91,7 +93,10 @@ impl OutputLog {
     pub fn append(&self, chunk: Bytes, queries: &[(usize, Query)]) {
         let mut st = self.lock();
         while (st.head - st.parsed) as usize > MAX_PARSER_LAG && !st.closed {
-            st = self.parser_advanced.wait(st).unwrap_or_else(|p| p.into_inner());
+            st = self
+                .parser_advanced
+                .wait(st)
+                .unwrap_or_else(|p| p.into_inner());
         }
         let start = st.head;
         for &(offset, query) in queries {
@@ -137,14 +142,26 @@ impl OutputLog {
             if st.closed {
                 return None;
             }
-            st = self.data_arrived.wait(st).unwrap_or_else(|p| p.into_inner());
+            st = self
+                .data_arrived
+                .wait(st)
+                .unwrap_or_else(|p| p.into_inner());
         }
         let start = st.parsed;
         let end = st.head.min(start + max as u64);
         let mut bytes = Vec::with_capacity((end - start) as usize);
         st.copy_range(start, end, &mut bytes);
-        let queries = st.queries.iter().take_while(|(seq, _)| *seq <= end).copied().collect();
-        Some(ParseBatch { start, bytes, queries })
+        let queries = st
+            .queries
+            .iter()
+            .take_while(|(seq, _)| *seq <= end)
+            .copied()
+            .collect();
+        Some(ParseBatch {
+            start,
+            bytes,
+            queries,
+        })
     }
 
     /// Records that the parser consumed everything before `seq`.
@@ -166,7 +183,11 @@ impl OutputLog {
             return ReadOutcome::Behind;
         }
         if cursor >= st.head {
-            return if st.closed { ReadOutcome::Closed } else { ReadOutcome::UpToDate };
+            return if st.closed {
+                ReadOutcome::Closed
+            } else {
+                ReadOutcome::UpToDate
+            };
         }
         let end = st.head.min(cursor + max as u64);
         // Zero-copy when the range sits in one chunk, the common case.

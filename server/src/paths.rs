@@ -17,9 +17,17 @@ pub struct Paths {
 impl Paths {
     /// Resolves from the environment: `SYMP_HOME` holds everything when set.
     pub fn from_env() -> Result<Self> {
-        let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+        let env = |k: &str| {
+            std::env::var_os(k)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
         if let Some(home) = env("SYMP_HOME") {
-            return Ok(Self { runtime_dir: home.clone(), state_dir: home.clone(), config_dir: home });
+            return Ok(Self {
+                runtime_dir: home.clone(),
+                state_dir: home.clone(),
+                config_dir: home,
+            });
         }
         let uid = nix::unistd::getuid();
         let runtime_dir = match env("XDG_RUNTIME_DIR") {
@@ -27,9 +35,17 @@ impl Paths {
             None => PathBuf::from(format!("/tmp/symp-{uid}")),
         };
         let home = env("HOME").context("neither SYMP_HOME nor HOME is set")?;
-        let state_dir = env("XDG_STATE_HOME").unwrap_or_else(|| home.join(".local/state")).join("symp");
-        let config_dir = env("XDG_CONFIG_HOME").unwrap_or_else(|| home.join(".config")).join("symp");
-        Ok(Self { runtime_dir, state_dir, config_dir })
+        let state_dir = env("XDG_STATE_HOME")
+            .unwrap_or_else(|| home.join(".local/state"))
+            .join("symp");
+        let config_dir = env("XDG_CONFIG_HOME")
+            .unwrap_or_else(|| home.join(".config"))
+            .join("symp");
+        Ok(Self {
+            runtime_dir,
+            state_dir,
+            config_dir,
+        })
     }
 
     pub fn socket(&self) -> PathBuf {

@@ -7,7 +7,9 @@ use nix::unistd::Pid;
 /// Every live process whose session id is `sid` (the program is its session leader).
 /// Reads /proc; elsewhere only the leader's process group is found.
 pub fn session_members(sid: u32) -> Vec<Pid> {
-    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
     entries
         .flatten()
         .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
@@ -38,7 +40,11 @@ pub fn parse_signal(text: &str) -> Option<Signal> {
         return Signal::try_from(n).ok();
     }
     let upper = text.to_ascii_uppercase();
-    let name = if upper.starts_with("SIG") { upper } else { format!("SIG{upper}") };
+    let name = if upper.starts_with("SIG") {
+        upper
+    } else {
+        format!("SIG{upper}")
+    };
     name.parse().ok()
 }
 

@@ -18,20 +18,35 @@ pub struct PtyProcess {
 }
 
 pub fn pty_size(size: Size) -> PtySize {
-    PtySize { rows: size.rows.max(1), cols: size.cols.max(1), pixel_width: 0, pixel_height: 0 }
+    PtySize {
+        rows: size.rows.max(1),
+        cols: size.cols.max(1),
+        pixel_width: 0,
+        pixel_height: 0,
+    }
 }
 
 /// Spawns `req.command` with the pty as its controlling terminal.
 pub fn spawn(req: &SpawnRequest, session_name: &str) -> Result<PtyProcess> {
     let cwd = Path::new(&req.cwd);
     if !cwd.is_dir() {
-        bail!("working directory {} does not exist or is not a directory", req.cwd);
+        bail!(
+            "working directory {} does not exist or is not a directory",
+            req.cwd
+        );
     }
     let program = req.command.first().context("no command given")?;
-    let path_var = req.env.iter().rev().find(|(k, _)| k == "PATH").map(|(_, v)| v.as_str());
+    let path_var = req
+        .env
+        .iter()
+        .rev()
+        .find(|(k, _)| k == "PATH")
+        .map(|(_, v)| v.as_str());
     let resolved = resolve_program(program, cwd, path_var)?;
 
-    let pair = native_pty_system().openpty(pty_size(req.size)).context("cannot open a pty")?;
+    let pair = native_pty_system()
+        .openpty(pty_size(req.size))
+        .context("cannot open a pty")?;
     let mut cmd = CommandBuilder::new(&resolved);
     cmd.args(&req.command[1..]);
     cmd.cwd(cwd);
@@ -42,16 +57,27 @@ pub fn spawn(req: &SpawnRequest, session_name: &str) -> Result<PtyProcess> {
     cmd.env("TERM", "xterm-256color");
     cmd.env("COLORTERM", "truecolor");
     cmd.env("SYMP_SESSION", session_name);
-    let child = pair.slave.spawn_command(cmd).with_context(|| format!("cannot start {program}"))?;
+    let child = pair
+        .slave
+        .spawn_command(cmd)
+        .with_context(|| format!("cannot start {program}"))?;
     // The slave must close here or the reader never sees EOF when the program ends.
     drop(pair.slave);
     let pid = child.process_id().context("spawned program has no pid")?;
     // We reap with waitpid ourselves (portable-pty loses the signal number);
     // dropping the handle neither kills nor waits.
     drop(child);
-    let reader = pair.master.try_clone_reader().context("cannot read the pty")?;
+    let reader = pair
+        .master
+        .try_clone_reader()
+        .context("cannot read the pty")?;
     let writer = pair.master.take_writer().context("cannot write the pty")?;
-    Ok(PtyProcess { pid, master: pair.master, reader, writer })
+    Ok(PtyProcess {
+        pid,
+        master: pair.master,
+        reader,
+        writer,
+    })
 }
 
 /// Finds the program the way a shell would, so "not found" and "not executable"
@@ -62,7 +88,9 @@ fn resolve_program(program: &str, cwd: &Path, path_var: Option<&str>) -> Result<
         return match std::fs::metadata(&path) {
             Err(_) => bail!("command not found: {program}"),
             Ok(meta) if meta.is_dir() => bail!("{program} is a directory"),
-            Ok(meta) if meta.permissions().mode() & 0o111 == 0 => bail!("permission denied: {program} is not executable"),
+            Ok(meta) if meta.permissions().mode() & 0o111 == 0 => {
+                bail!("permission denied: {program} is not executable")
+            }
             Ok(_) => Ok(path),
         };
     }
@@ -95,7 +123,8 @@ mod tests {
         assert_eq!(err.to_string(), "command not found: no-such-program-xyz");
         let plain_file = std::env::temp_dir().join(format!("symp-not-exec-{}", std::process::id()));
         std::fs::write(&plain_file, "data").expect("temp file");
-        std::fs::set_permissions(&plain_file, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        std::fs::set_permissions(&plain_file, std::fs::Permissions::from_mode(0o644))
+            .expect("chmod");
         let err = resolve_program(plain_file.to_str().expect("utf8"), cwd, None).unwrap_err();
         let _ = std::fs::remove_file(&plain_file);
         assert!(err.to_string().contains("not executable"), "{err}");

@@ -102,7 +102,9 @@ fn parse_output(session: &Session) {
             session.write_input_blocking(reply);
         }
         if title_after != title_before {
-            session.bus.emit(session.name(), EventKind::Title { title: title_after });
+            session
+                .bus
+                .emit(session.name(), EventKind::Title { title: title_after });
         }
         if bells_after != bells_before {
             session.bus.emit(session.name(), EventKind::Bell);
@@ -112,7 +114,11 @@ fn parse_output(session: &Session) {
 
 fn write_input(mut writer: Box<dyn Write + Send>, mut input: mpsc::Receiver<Vec<u8>>) {
     while let Some(bytes) = input.blocking_recv() {
-        if writer.write_all(&bytes).and_then(|()| writer.flush()).is_err() {
+        if writer
+            .write_all(&bytes)
+            .and_then(|()| writer.flush())
+            .is_err()
+        {
             break;
         }
     }
@@ -130,7 +136,9 @@ fn wait_for_exit(session: &Session) {
             wait_until(Duration::from_secs(1), || session.log.is_closed());
         }
     }
-    wait_until(Duration::from_secs(2), || session.shadow().seq >= session.log.head());
+    wait_until(Duration::from_secs(2), || {
+        session.shadow().seq >= session.log.head()
+    });
     session.finish(status);
 }
 
@@ -138,7 +146,11 @@ fn reap(pid: u32) -> Status {
     loop {
         match waitpid(Pid::from_raw(pid as i32), None) {
             Ok(WaitStatus::Exited(_, code)) => return Status::Exited { code },
-            Ok(WaitStatus::Signaled(_, signal, _)) => return Status::Killed { signal: signal as i32 },
+            Ok(WaitStatus::Signaled(_, signal, _)) => {
+                return Status::Killed {
+                    signal: signal as i32,
+                }
+            }
             Ok(_) | Err(nix::errno::Errno::EINTR) => continue,
             Err(err) => {
                 tracing::error!(pid, "waitpid failed: {err}");

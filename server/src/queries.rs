@@ -100,7 +100,9 @@ impl QueryScanner {
 
 fn scan_at(buf: &[u8]) -> Scan {
     // buf[0] is ESC.
-    let Some(&second) = buf.get(1) else { return Scan::Incomplete };
+    let Some(&second) = buf.get(1) else {
+        return Scan::Incomplete;
+    };
     if second != b'[' {
         return Scan::NotQuery;
     }

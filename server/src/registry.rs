@@ -56,7 +56,13 @@ impl Registry {
                 (info.name.clone(), Entry::Past(Box::new(info)))
             })
             .collect();
-        let registry = Self { entries: Mutex::new(entries), file, bus, idle_after_ms, write_lock: Mutex::new(()) };
+        let registry = Self {
+            entries: Mutex::new(entries),
+            file,
+            bus,
+            idle_after_ms,
+            write_lock: Mutex::new(()),
+        };
         registry.persist();
         registry
     }
@@ -76,7 +82,10 @@ impl Registry {
                     }
                     name.clone()
                 }
-                None => unique_name(&entries, req.command.first().map(String::as_str).unwrap_or("session")),
+                None => unique_name(
+                    &entries,
+                    req.command.first().map(String::as_str).unwrap_or("session"),
+                ),
             };
             entries.insert(name.clone(), Entry::Starting);
             name
@@ -141,7 +150,11 @@ impl Registry {
         let removed = {
             let mut entries = self.entries();
             let targets: Vec<String> = if all_ended {
-                entries.iter().filter(|(_, e)| entry_ended(e)).map(|(n, _)| n.clone()).collect()
+                entries
+                    .iter()
+                    .filter(|(_, e)| entry_ended(e))
+                    .map(|(n, _)| n.clone())
+                    .collect()
             } else {
                 for name in names {
                     match entries.get(name) {
@@ -169,7 +182,9 @@ impl Registry {
     /// Writes the registry atomically: a temporary file renamed over the old one.
     pub fn persist(&self) {
         let _guard = self.write_lock.lock().unwrap_or_else(|p| p.into_inner());
-        let file = RegistryFile { sessions: self.list(true) };
+        let file = RegistryFile {
+            sessions: self.list(true),
+        };
         if let Err(err) = write_atomically(&self.file, &file) {
             tracing::error!("cannot write the registry: {err:#}");
         }
@@ -209,7 +224,11 @@ fn unique_name(entries: &BTreeMap<String, Entry>, program: &str) -> String {
         .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
         .take(48)
         .collect();
-    let base = if base.is_empty() { "session".to_owned() } else { base };
+    let base = if base.is_empty() {
+        "session".to_owned()
+    } else {
+        base
+    };
     (1..)
         .map(|n| format!("{base}-{n}"))
         .find(|name| !entries.contains_key(name))

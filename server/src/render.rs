@@ -16,7 +16,11 @@ pub struct ClippedView {
 
 impl ClippedView {
     pub fn new(size: Size) -> Self {
-        Self { size, drawn: Vec::new(), cursor: None }
+        Self {
+            size,
+            drawn: Vec::new(),
+            cursor: None,
+        }
     }
 
     /// Everything: modes, title, then every row.
@@ -25,7 +29,11 @@ impl ClippedView {
         self.cursor = None;
         let screen = shadow.screen();
         let mut out = String::from("\x1b[?2026h\x1b[0m");
-        out.push_str(if screen.alternate_screen() { "\x1b[?1049h" } else { "\x1b[?1049l" });
+        out.push_str(if screen.alternate_screen() {
+            "\x1b[?1049h"
+        } else {
+            "\x1b[?1049l"
+        });
         out.push_str("\x1b[H\x1b[2J");
         out.push_str(&screen.input_mode_formatted());
         shadow.write_extra_modes(&mut out);
@@ -47,7 +55,10 @@ impl ClippedView {
     fn write_changes(&mut self, shadow: &Shadow, out: &mut String) -> bool {
         let screen = shadow.screen();
         let width = self.size.cols.min(shadow.size().cols);
-        let mut rows: Vec<String> = screen.rows_formatted(0, width).take(usize::from(self.size.rows)).collect();
+        let mut rows: Vec<String> = screen
+            .rows_formatted(0, width)
+            .take(usize::from(self.size.rows))
+            .collect();
         rows.resize(usize::from(self.size.rows), String::new());
         let mut changed = false;
         for (i, row) in rows.iter().enumerate() {

@@ -86,7 +86,10 @@ impl Session {
         pump::start(&session, process.reader, process.writer, input_rx)?;
         session.bus.emit(
             &session.meta.name,
-            EventKind::Spawned { pid: process.pid, command: req.command.clone() },
+            EventKind::Spawned {
+                pid: process.pid,
+                command: req.command.clone(),
+            },
         );
         Ok(session)
     }
@@ -153,7 +156,13 @@ impl Session {
         }
         self.shadow().resize(size);
         self.size.send_replace(size);
-        self.bus.emit(&self.meta.name, EventKind::Resized { cols: size.cols, rows: size.rows });
+        self.bus.emit(
+            &self.meta.name,
+            EventKind::Resized {
+                cols: size.cols,
+                rows: size.rows,
+            },
+        );
     }
 
     /// Ends the program: the given signal only, or HUP, then TERM, then KILL,
@@ -161,7 +170,11 @@ impl Session {
     pub async fn terminate(&self, signal: Option<Signal>) {
         let steps: &[(Signal, u64)] = match signal {
             Some(sig) => &[(sig, 0)],
-            None => &[(Signal::SIGHUP, 1000), (Signal::SIGTERM, 2000), (Signal::SIGKILL, 2000)],
+            None => &[
+                (Signal::SIGHUP, 1000),
+                (Signal::SIGTERM, 2000),
+                (Signal::SIGKILL, 2000),
+            ],
         };
         let mut status = self.watch_status();
         for &(sig, grace_ms) in steps {
@@ -170,7 +183,10 @@ impl Session {
             }
             procs::signal_session(self.meta.pid, sig);
             let ended = status.wait_for(|s| !s.is_running());
-            if tokio::time::timeout(Duration::from_millis(grace_ms), ended).await.is_ok() {
+            if tokio::time::timeout(Duration::from_millis(grace_ms), ended)
+                .await
+                .is_ok()
+            {
                 return;
             }
         }
@@ -189,7 +205,11 @@ impl Session {
         };
         self.bus.emit(
             &self.meta.name,
-            EventKind::Exited { status: status_word(status).to_owned(), code, signal },
+            EventKind::Exited {
+                status: status_word(status).to_owned(),
+                code,
+                signal,
+            },
         );
     }
 
@@ -198,7 +218,11 @@ impl Session {
         let last_output = self.last_output_ms.load(Ordering::Relaxed);
         let last_attach = self.last_attach_ms.load(Ordering::Relaxed);
         let ended = self.ended_ms.load(Ordering::Relaxed);
-        let quiet_since = if last_output == 0 { self.meta.created_ms } else { last_output };
+        let quiet_since = if last_output == 0 {
+            self.meta.created_ms
+        } else {
+            last_output
+        };
         SessionInfo {
             name: self.meta.name.clone(),
             status: self.status(),

@@ -78,7 +78,10 @@ impl vt100::Callbacks for ShadowState {
         self.scratch.clear();
         // Each line starts from default attributes so it stands alone.
         let mut state = vt100::capture::BasicFormattedCaptureState::new();
-        if contents.write_formatted_basic(&mut self.scratch, &mut state).is_ok() {
+        if contents
+            .write_formatted_basic(&mut self.scratch, &mut state)
+            .is_ok()
+        {
             self.history.push(&self.scratch);
         }
     }
@@ -105,7 +108,12 @@ impl Shadow {
             scratch: String::new(),
         };
         Self {
-            parser: vt100::Parser::new_with_callbacks(nonzero(size.rows), nonzero(size.cols), 0, state),
+            parser: vt100::Parser::new_with_callbacks(
+                nonzero(size.rows),
+                nonzero(size.cols),
+                0,
+                state,
+            ),
             seq: 0,
         }
     }
@@ -120,7 +128,10 @@ impl Shadow {
 
     pub fn size(&self) -> Size {
         let (rows, cols) = self.parser.screen().size();
-        Size { cols: cols.get(), rows: rows.get() }
+        Size {
+            cols: cols.get(),
+            rows: rows.get(),
+        }
     }
 
     pub fn screen(&self) -> &vt100::Screen {
@@ -198,7 +209,12 @@ mod tests {
         assert_eq!(lines.len(), 1);
         assert_eq!(lines[0], "one");
         s.process(b"\r\nfive");
-        let lines: Vec<_> = s.state().history.last(10).map(crate::history::plain_text).collect();
+        let lines: Vec<_> = s
+            .state()
+            .history
+            .last(10)
+            .map(crate::history::plain_text)
+            .collect();
         assert_eq!(lines, ["one", "two"]);
     }
 
@@ -212,11 +228,16 @@ mod tests {
     #[test]
     fn restore_sequence_redraws_the_same_screen() {
         let mut s = Shadow::new(size(30, 5), 100);
-        s.process(b"a\r\nb\r\nc\r\nd\r\ne\r\nf\r\n\x1b[1;32mgreen\x1b[m \x1b[?2004h\x1b]2;my title\x07");
+        s.process(
+            b"a\r\nb\r\nc\r\nd\r\ne\r\nf\r\n\x1b[1;32mgreen\x1b[m \x1b[?2004h\x1b]2;my title\x07",
+        );
         let mut viewer = vt100::Parser::new(nonzero(5), nonzero(30), 100);
         viewer.process(&s.restore_sequence(100));
         assert_eq!(viewer.screen().contents(), s.screen().contents());
-        assert_eq!(viewer.screen().cursor_position(), s.screen().cursor_position());
+        assert_eq!(
+            viewer.screen().cursor_position(),
+            s.screen().cursor_position()
+        );
         assert!(viewer.screen().bracketed_paste());
         assert!(viewer.screen().cell(4, 0).is_some_and(|c| c.bold()));
         // Read the viewer's own scrollback, oldest line first.
@@ -226,8 +247,16 @@ mod tests {
             viewer.screen_mut().set_scrollback(offset);
             scrolled_back.push(viewer.screen().rows(0, 30).next().unwrap_or_default());
         }
-        let text: Vec<&str> = scrolled_back.iter().map(|l| l.trim_end()).filter(|l| !l.is_empty()).collect();
-        assert_eq!(text, ["a", "b"], "history replayed into the terminal's scrollback");
+        let text: Vec<&str> = scrolled_back
+            .iter()
+            .map(|l| l.trim_end())
+            .filter(|l| !l.is_empty())
+            .collect();
+        assert_eq!(
+            text,
+            ["a", "b"],
+            "history replayed into the terminal's scrollback"
+        );
     }
 
     #[test]

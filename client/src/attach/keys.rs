@@ -17,17 +17,30 @@ pub struct DetachKey {
 impl DetachKey {
     /// Parses `C-\`, `C-a`, `^]` (and the same in any case).
     pub fn parse(text: &str) -> Result<Self> {
-        let key = text.strip_prefix("C-").or_else(|| text.strip_prefix("c-")).or_else(|| text.strip_prefix('^'));
-        let Some(key) = key else { bail!("detach key {text:?} must look like C-\\ or ^A") };
+        let key = text
+            .strip_prefix("C-")
+            .or_else(|| text.strip_prefix("c-"))
+            .or_else(|| text.strip_prefix('^'));
+        let Some(key) = key else {
+            bail!("detach key {text:?} must look like C-\\ or ^A")
+        };
         let mut chars = key.chars();
-        let (Some(c), None) = (chars.next(), chars.next()) else { bail!("detach key {text:?} must be one Ctrl+character") };
+        let (Some(c), None) = (chars.next(), chars.next()) else {
+            bail!("detach key {text:?} must be one Ctrl+character")
+        };
         let c = c.to_ascii_lowercase();
         if !matches!(c, 'a'..='z' | '[' | '\\' | ']' | '^' | '_' | '@') {
             bail!("detach key {text:?}: Ctrl+{c} has no control code");
         }
         let byte = (c.to_ascii_uppercase() as u8) & 0x1f;
         let code = c as u32;
-        Ok(Self { byte, kitty: [format!("\x1b[{code};5u").into_bytes(), format!("\x1b[{code};5:1u").into_bytes()] })
+        Ok(Self {
+            byte,
+            kitty: [
+                format!("\x1b[{code};5u").into_bytes(),
+                format!("\x1b[{code};5:1u").into_bytes(),
+            ],
+        })
     }
 
     /// If `input` starts with this key, how many bytes it takes.
@@ -35,7 +48,10 @@ impl DetachKey {
         if input.first() == Some(&self.byte) {
             return Some(1);
         }
-        self.kitty.iter().find(|k| input.starts_with(k)).map(Vec::len)
+        self.kitty
+            .iter()
+            .find(|k| input.starts_with(k))
+            .map(Vec::len)
     }
 }
 
@@ -121,13 +137,19 @@ mod tests {
 
     #[test]
     fn plain_keys_pass() {
-        assert_eq!(filter().feed(b"ls\r"), vec![KeyAction::Send(b"ls\r".to_vec())]);
+        assert_eq!(
+            filter().feed(b"ls\r"),
+            vec![KeyAction::Send(b"ls\r".to_vec())]
+        );
     }
 
     #[test]
     fn one_press_arms_and_the_window_detaches() {
         let mut f = filter();
-        assert_eq!(f.feed(b"x\x1c"), vec![KeyAction::Send(b"x".to_vec()), KeyAction::Armed]);
+        assert_eq!(
+            f.feed(b"x\x1c"),
+            vec![KeyAction::Send(b"x".to_vec()), KeyAction::Armed]
+        );
         assert!(f.expire());
     }
 
@@ -137,7 +159,10 @@ mod tests {
         assert_eq!(f.feed(b"\x1c"), vec![KeyAction::Armed]);
         assert_eq!(f.feed(b"\x1c"), vec![KeyAction::Send(vec![0x1c])]);
         assert!(!f.expire());
-        assert_eq!(filter().feed(b"\x1c\x1c"), vec![KeyAction::Send(vec![0x1c])]);
+        assert_eq!(
+            filter().feed(b"\x1c\x1c"),
+            vec![KeyAction::Send(vec![0x1c])]
+        );
     }
 
     #[test]

@@ -34,7 +34,11 @@ impl AttachOptions {
             Some(text) => DetachKey::parse(text)?,
             None => DetachKey::default(),
         };
-        Ok(Self { name, read_only, detach_key })
+        Ok(Self {
+            name,
+            read_only,
+            detach_key,
+        })
     }
 }
 
@@ -55,12 +59,23 @@ enum Outcome {
 }
 
 pub async fn run(paths: &Paths, options: AttachOptions) -> Result<u8> {
-    let AttachOptions { name, read_only, detach_key } = options;
+    let AttachOptions {
+        name,
+        read_only,
+        detach_key,
+    } = options;
     let size = terminal_size().unwrap_or(Size { cols: 80, rows: 24 });
     let mut conn = connect(paths).await?;
-    conn.send(ClientMsg::Attach { name: name.clone(), read_only, size }).await?;
+    conn.send(ClientMsg::Attach {
+        name: name.clone(),
+        read_only,
+        size,
+    })
+    .await?;
     // Errors (unknown session, ...) arrive before the terminal changes at all.
-    let ServerMsg::Snapshot(first) = recv(&mut conn).await? else { bail!("unexpected reply to attach") };
+    let ServerMsg::Snapshot(first) = recv(&mut conn).await? else {
+        bail!("unexpected reply to attach")
+    };
     let mut guard = RawModeGuard::enter()?;
     write_out(&first)?;
 

@@ -57,7 +57,15 @@ mod tests {
 
     #[test]
     fn keys_are_not_replies() {
-        for keys in [&b"a"[..], b"\x1b[A", b"\x1b[1;5R", b"\x1b]", b"\x1b[97;5u", b"\x1b", b"\r"] {
+        for keys in [
+            &b"a"[..],
+            b"\x1b[A",
+            b"\x1b[1;5R",
+            b"\x1b]",
+            b"\x1b[97;5u",
+            b"\x1b",
+            b"\r",
+        ] {
             assert!(!is_terminal_reply(keys), "{keys:?}");
         }
     }

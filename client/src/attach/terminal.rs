@@ -46,7 +46,9 @@ impl Drop for RawModeGuard {
 }
 
 fn restore_terminal() {
-    let rows = crossterm::terminal::size().map(|(_, rows)| rows).unwrap_or(24);
+    let rows = crossterm::terminal::size()
+        .map(|(_, rows)| rows)
+        .unwrap_or(24);
     let mut out = std::io::stdout().lock();
     let _ = write!(out, "{RESET_MODES}\x1b[{rows};1H\r\n");
     let _ = out.flush();
