@@ -70,6 +70,67 @@ pub enum Command {
         #[arg(long)]
         exited: bool,
     },
+    /// Type text or named keys into a session.
+    Send {
+        name: String,
+        /// Text to type as is.
+        text: Option<String>,
+        /// A named key (Enter, Escape, Tab, Backspace, Up, C-c, M-x, F1, ...); repeatable, sent after TEXT.
+        #[arg(long = "key", value_name = "KEY")]
+        keys: Vec<String>,
+        /// Press Enter at the end, as a separate write after a settle delay, so an agent sees a submit.
+        #[arg(long)]
+        enter: bool,
+        /// Send TEXT as a paste (bracketed if the program enabled it).
+        #[arg(long)]
+        paste: bool,
+        /// Milliseconds between the text and the Enter of --enter.
+        #[arg(long, value_name = "MS", default_value_t = 200)]
+        settle: u64,
+    },
+    /// Print a session's screen.
+    Capture {
+        name: String,
+        /// Keep colours and attributes (SGR sequences).
+        #[arg(long)]
+        ansi: bool,
+        /// Include the last N lines of scrollback.
+        #[arg(long, value_name = "N", conflicts_with = "all")]
+        scrollback: Option<u32>,
+        /// Include all scrollback.
+        #[arg(long)]
+        all: bool,
+        /// Rows, cursor, size, title, screen and status as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Block until a session exits, goes idle, or shows a pattern. Exit 124 on timeout.
+    #[command(group = clap::ArgGroup::new("condition").required(true))]
+    Wait {
+        name: String,
+        /// Until the program exits; prints its exit status.
+        #[arg(long, group = "condition")]
+        exit: bool,
+        /// Until the screen has not changed for SECS.
+        #[arg(long, value_name = "SECS", group = "condition")]
+        idle: Option<f64>,
+        /// Until the screen matches REGEX.
+        #[arg(long = "match", value_name = "REGEX", group = "condition")]
+        pattern: Option<String>,
+        /// With --match: search the scrollback too.
+        #[arg(long, requires = "pattern")]
+        scrollback: bool,
+        /// Give up after SECS (exit 124).
+        #[arg(long, value_name = "SECS")]
+        timeout: Option<f64>,
+    },
+    /// Follow session events (spawned, attached, detached, resized, busy, idle, title, bell, exited, removed).
+    Events {
+        name: Option<String>,
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
     /// Control the background server.
     Server {
         #[command(subcommand)]

@@ -1,12 +1,14 @@
 //! The symp server: keeps programs alive in ptys, remembers their screens, and
 //! serves any number of clients over a Unix socket. See ARCHITECTURE.md.
 
+mod activity;
 mod attach;
 mod clients;
 mod connection;
 pub mod daemon;
 pub mod events;
 pub mod history;
+pub mod keys;
 pub mod output_log;
 pub mod paths;
 pub mod procs;
@@ -15,7 +17,7 @@ mod pump;
 pub mod queries;
 pub mod registry;
 pub mod render;
-mod scripting;
+pub mod scripting;
 pub mod session;
 pub mod shadow;
 

@@ -92,6 +92,8 @@ impl Registry {
         };
         match Session::spawn(name.clone(), req, self.bus.clone()) {
             Ok(session) => {
+                let idle_after = std::time::Duration::from_millis(self.idle_after_ms);
+                tokio::spawn(crate::activity::monitor(session.clone(), idle_after));
                 self.entries().insert(name, Entry::Live(session.clone()));
                 self.persist();
                 Ok(session)
@@ -136,7 +138,7 @@ impl Registry {
         entries
             .into_iter()
             .filter_map(|e| match e {
-                Entry::Live(s) => Some(s.info(self.idle_after_ms)),
+                Entry::Live(s) => Some(s.info()),
                 Entry::Past(info) => Some(*info),
                 Entry::Starting => None,
             })

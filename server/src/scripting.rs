@@ -1,15 +1,218 @@
 //! Requests scripts and editors make without attaching: send, capture, wait, events.
 
-use anyhow::{anyhow, Result};
-use symp_protocol::{ClientMsg, FrameCodec, ServerMsg};
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Result};
+use futures_util::{SinkExt, StreamExt};
+use regex::Regex;
+use symp_protocol::{Capture, ClientMsg, FrameCodec, HistoryRange, SendPart, ServerMsg, WaitFor};
 use tokio::net::UnixStream;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::time::Instant;
 use tokio_util::codec::Framed;
 
 use crate::connection::variant_name;
 use crate::daemon::Server;
+use crate::events::now_ms;
+use crate::history::plain_text;
+use crate::keys::{encode_key, encode_paste};
+use crate::registry::Entry;
+use crate::session::{ended, Session};
 
 type Conn = Framed<UnixStream, FrameCodec<ClientMsg, ServerMsg>>;
 
-pub async fn handle(_conn: &mut Conn, _server: &Server, request: ClientMsg) -> Result<()> {
-    Err(anyhow!("unexpected request: {}", variant_name(&request)))
+/// How often `wait --match` looks at the screen while output flows.
+const MATCH_INTERVAL: Duration = Duration::from_millis(20);
+
+pub async fn handle(conn: &mut Conn, server: &Server, request: ClientMsg) -> Result<()> {
+    let registry = &server.registry;
+    match request {
+        ClientMsg::Send { name, data } => {
+            let session = registry.live(&name)?;
+            send(&session, data).await?;
+            conn.send(ServerMsg::Done).await?;
+        }
+        ClientMsg::Capture { name, ansi, history } => {
+            let session = registry.live(&name)?;
+            conn.send(ServerMsg::Captured(capture(&session, ansi, history))).await?;
+        }
+        ClientMsg::Wait { name, until, timeout_ms } => {
+            let reply = match registry.get(&name)? {
+                Entry::Live(session) => wait(&session, until, timeout_ms).await?,
+                Entry::Past(info) if until == WaitFor::Exit => ServerMsg::Waited { met: true, status: info.status },
+                _ => bail!("session {name} ended under an earlier server; there is nothing to wait for"),
+            };
+            conn.send(reply).await?;
+        }
+        ClientMsg::Events { name } => {
+            if let Some(name) = &name {
+                registry.get(name)?;
+            }
+            stream_events(conn, server, name).await?;
+        }
+        other => bail!("unexpected request: {}", variant_name(&other)),
+    }
+    Ok(())
+}
+
+async fn send(session: &Session, parts: Vec<SendPart>) -> Result<()> {
+    if !session.status().is_running() {
+        bail!("session {} has ended; nothing can be sent to it", session.name());
+    }
+    // Encode everything first: a bad key name sends nothing at all.
+    let (app_cursor, bracketed) = {
+        let shadow = session.shadow();
+        (shadow.screen().application_cursor(), shadow.screen().bracketed_paste())
+    };
+    let mut writes: Vec<Result<Vec<u8>, u64>> = Vec::new();
+    for part in parts {
+        writes.push(match part {
+            SendPart::Text(text) => Ok(text.into_bytes()),
+            SendPart::Key(name) => Ok(encode_key(&name, app_cursor)?),
+            SendPart::Paste(text) => Ok(encode_paste(&text, bracketed)),
+            SendPart::Settle { millis } => Err(millis.min(10_000)),
+        });
+    }
+    for write in writes {
+        match write {
+            Ok(bytes) => session.write_input(bytes).await?,
+            Err(millis) => tokio::time::sleep(Duration::from_millis(millis)).await,
+        }
+    }
+    Ok(())
+}
+
+fn capture(session: &Session, ansi: bool, range: HistoryRange) -> Capture {
+    let shadow = session.shadow();
+    let screen = shadow.screen();
+    let size = shadow.size();
+    let rows: Vec<String> = if ansi {
+        screen.rows_formatted(0, size.cols).map(|r| String::from_utf8_lossy(r.as_bytes()).into_owned() + "\x1b[m").collect()
+    } else {
+        screen.rows(0, size.cols).map(|r| r.trim_end().to_owned()).collect()
+    };
+    let history_len = shadow.state().history.len();
+    let wanted = match range {
+        HistoryRange::None => 0,
+        HistoryRange::Lines(n) => n as usize,
+        HistoryRange::All => history_len,
+    };
+    let history = shadow
+        .state()
+        .history
+        .last(wanted)
+        .map(|line| if ansi { format!("{line}\x1b[m") } else { plain_text(line).trim_end().to_owned() })
+        .collect();
+    Capture {
+        history,
+        rows,
+        cursor: screen.cursor_position(),
+        cursor_visible: !screen.hide_cursor(),
+        size,
+        title: shadow.state().title.clone(),
+        alternate_screen: screen.alternate_screen(),
+        status: session.status(),
+    }
+}
+
+async fn wait(session: &Session, until: WaitFor, timeout_ms: Option<u64>) -> Result<ServerMsg> {
+    let deadline = timeout_ms.map(|ms| Instant::now() + Duration::from_millis(ms));
+    // Checked before waiting, so a typo fails at once rather than at the timeout.
+    let regex = match &until {
+        WaitFor::Match { regex, .. } => Some(compile_line_regex(regex)?),
+        _ => None,
+    };
+    let condition = async {
+        match (&until, &regex) {
+            (WaitFor::Exit, _) => {
+                ended(&mut session.watch_status()).await;
+                true
+            }
+            (WaitFor::Idle { millis }, _) => {
+                wait_idle(session, *millis).await;
+                true
+            }
+            (WaitFor::Match { scrollback, .. }, Some(regex)) => wait_match(session, regex, *scrollback).await,
+            (WaitFor::Match { .. }, None) => false,
+        }
+    };
+    let met = match deadline {
+        Some(deadline) => tokio::time::timeout_at(deadline, condition).await.unwrap_or(false),
+        None => condition.await,
+    };
+    Ok(ServerMsg::Waited { met, status: session.status() })
+}
+
+/// No change to the picture for `millis`.
+async fn wait_idle(session: &Session, millis: u64) {
+    loop {
+        let quiet_for = now_ms().saturating_sub(session.last_change_ms.load(Ordering::Relaxed));
+        if quiet_for >= millis {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(millis - quiet_for)).await;
+    }
+}
+
+/// The regex matches the visible screen (and the scrollback if asked), checked each
+/// time output arrives. False if the program ends without a match.
+async fn wait_match(session: &Session, regex: &Regex, scrollback: bool) -> bool {
+    let mut head = session.log.subscribe();
+    let mut status = session.watch_status();
+    loop {
+        let running = session.status().is_running();
+        if screen_matches(session, regex, scrollback) {
+            return true;
+        }
+        if !running {
+            return false;
+        }
+        tokio::select! {
+            _ = head.changed() => tokio::time::sleep(MATCH_INTERVAL).await,
+            _ = status.changed() => {}
+        }
+    }
+}
+
+/// `^` and `$` match at line starts and ends, as people expect of a screen.
+pub fn compile_line_regex(pattern: &str) -> Result<Regex> {
+    regex::RegexBuilder::new(pattern)
+        .multi_line(true)
+        .build()
+        .map_err(|e| anyhow!("bad regex: {}", e.to_string().replace('\n', " ")))
+}
+
+fn screen_matches(session: &Session, regex: &Regex, scrollback: bool) -> bool {
+    let shadow = session.shadow();
+    let mut text = String::new();
+    if scrollback {
+        for line in shadow.state().history.last(usize::MAX) {
+            text.push_str(&plain_text(line));
+            text.push('\n');
+        }
+    }
+    text.push_str(&shadow.screen().contents());
+    regex.is_match(&text)
+}
+
+async fn stream_events(conn: &mut Conn, server: &Server, name: Option<String>) -> Result<()> {
+    let mut events = server.registry.bus.subscribe();
+    loop {
+        tokio::select! {
+            event = events.recv() => {
+                let line = match event {
+                    Ok(event) if name.as_ref().is_none_or(|n| *n == event.session) => serde_json::to_string(&event)?,
+                    Ok(_) => continue,
+                    Err(RecvError::Lagged(missed)) => {
+                        serde_json::json!({ "event": "lagged", "missed": missed, "time_ms": now_ms() }).to_string()
+                    }
+                    Err(RecvError::Closed) => return Ok(()),
+                };
+                conn.send(ServerMsg::Event(line)).await?;
+            }
+            // The reader hung up (or sent something we do not expect): stop.
+            _ = conn.next() => return Ok(()),
+        }
+    }
 }

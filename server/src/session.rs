@@ -1,7 +1,7 @@
 //! One program in one pty: its output log, shadow screen, clients, status and the
 //! operations the server performs on it. The threads that move its bytes are in `pump`.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -45,6 +45,10 @@ pub struct Session {
     size: watch::Sender<Size>,
     clients: Mutex<Clients>,
     pub last_output_ms: AtomicU64,
+    /// When the picture last changed (see `activity`).
+    pub last_change_ms: AtomicU64,
+    /// Kept by the activity monitor.
+    pub idle: AtomicBool,
     last_attach_ms: AtomicU64,
     ended_ms: AtomicU64,
     pub bus: EventBus,
@@ -79,6 +83,8 @@ impl Session {
             size: watch::channel(req.size).0,
             clients: Mutex::new(Clients::default()),
             last_output_ms: AtomicU64::new(0),
+            last_change_ms: AtomicU64::new(now_ms()),
+            idle: AtomicBool::new(false),
             last_attach_ms: AtomicU64::new(0),
             ended_ms: AtomicU64::new(0),
             bus,
@@ -213,16 +219,11 @@ impl Session {
         );
     }
 
-    pub fn info(&self, idle_after_ms: u64) -> SessionInfo {
+    pub fn info(&self) -> SessionInfo {
         let (clients, read_only_clients) = self.clients().counts();
         let last_output = self.last_output_ms.load(Ordering::Relaxed);
         let last_attach = self.last_attach_ms.load(Ordering::Relaxed);
         let ended = self.ended_ms.load(Ordering::Relaxed);
-        let quiet_since = if last_output == 0 {
-            self.meta.created_ms
-        } else {
-            last_output
-        };
         SessionInfo {
             name: self.meta.name.clone(),
             status: self.status(),
@@ -238,9 +239,15 @@ impl Session {
             ended_ms: (ended != 0).then_some(ended),
             size: self.size(),
             title: self.shadow().state().title.clone(),
-            idle: now_ms().saturating_sub(quiet_since) >= idle_after_ms,
+            idle: self.idle.load(Ordering::Relaxed),
         }
     }
+}
+
+/// Resolves once the program has ended.
+pub async fn ended(status: &mut watch::Receiver<Status>) {
+    // The guard `wait_for` returns is not Send; drop it before anyone awaits again.
+    let _ = status.wait_for(|s| !s.is_running()).await.map(|_| ());
 }
 
 pub fn status_word(status: Status) -> &'static str {

@@ -142,6 +142,17 @@ impl Shadow {
         self.parser.callbacks()
     }
 
+    /// A fingerprint of what the screen shows (text and which screen), to tell a
+    /// real change from a redraw of the same picture.
+    pub fn picture_hash(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let screen = self.parser.screen();
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        screen.contents().hash(&mut hasher);
+        screen.alternate_screen().hash(&mut hasher);
+        hasher.finish()
+    }
+
     /// Bytes that make a terminal of the session's size show exactly this state:
     /// `replay` lines of history pushed into its scrollback first, then the screen,
     /// cursor, modes and title.

@@ -1,0 +1,57 @@
+//! Busy or idle: a session is idle when its picture has not changed for the quiet
+//! period. Output that redraws the same picture does not count; a spinner or a
+//! ticking timer does (the agent is working). Emits `busy` and `idle` events.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::events::{now_ms, EventKind};
+use crate::session::Session;
+
+/// Output bursts are looked at no more often than this, so a fast stream costs a
+/// few screen hashes per second, not one per chunk.
+const SAMPLE_INTERVAL: Duration = Duration::from_millis(100);
+
+pub async fn monitor(session: Arc<Session>, idle_after: Duration) {
+    let mut head = session.log.subscribe();
+    let mut status = session.watch_status();
+    let mut last_picture = session.shadow().picture_hash();
+    let mut last_change = Instant::now();
+    let mut idle = false;
+    loop {
+        let quiet_until = last_change + idle_after;
+        tokio::select! {
+            changed = head.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                tokio::time::sleep(SAMPLE_INTERVAL).await;
+                if !session.status().is_running() {
+                    // `exited` is the last word; no busy/idle after it.
+                    return;
+                }
+                head.borrow_and_update();
+                let picture = session.shadow().picture_hash();
+                if picture != last_picture {
+                    last_picture = picture;
+                    last_change = Instant::now();
+                    session.last_change_ms.store(now_ms(), Ordering::Relaxed);
+                    if idle {
+                        idle = false;
+                        session.idle.store(false, Ordering::Relaxed);
+                        session.bus.emit(session.name(), EventKind::Busy);
+                    }
+                }
+            }
+            () = tokio::time::sleep_until(quiet_until), if !idle => {
+                idle = true;
+                session.idle.store(true, Ordering::Relaxed);
+                session.bus.emit(session.name(), EventKind::Idle);
+            }
+            () = crate::session::ended(&mut status) => return,
+        }
+    }
+}
