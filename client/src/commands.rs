@@ -29,7 +29,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             detach_key,
             command,
         } => {
-            let options = AttachOptions::new(name.clone(), false, detach_key.as_deref())?;
+            let options = AttachOptions::new(&paths, name.clone(), false, detach_key.as_deref())?;
             attach::require_terminal()?;
             let req = spawn_request(Some(name), &spawn, command)?;
             let rt = runtime()?;
@@ -70,7 +70,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             read_only,
             detach_key,
         } => {
-            let options = AttachOptions::new(name, read_only, detach_key.as_deref())?;
+            let options = AttachOptions::new(&paths, name, read_only, detach_key.as_deref())?;
             attach::require_terminal()?;
             runtime()?.block_on(attach::run(&paths, options))
         }

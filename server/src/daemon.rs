@@ -13,12 +13,10 @@ use tokio::net::UnixListener;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::watch;
 
+use crate::config::Config;
 use crate::events::{EventBus, EventKind};
 use crate::paths::Paths;
 use crate::registry::Registry;
-
-/// No output for this long and a session counts as idle.
-pub const DEFAULT_IDLE_AFTER_MS: u64 = 2000;
 
 pub struct Server {
     pub registry: Registry,
@@ -99,6 +97,7 @@ fn init_logging(paths: &Paths) -> Result<()> {
 }
 
 async fn serve(paths: Paths) -> Result<()> {
+    let config = Config::load(&paths)?;
     let socket = paths.socket();
     // We hold the lock, so a socket file here is a dead server's leftover.
     let _ = fs::remove_file(&socket);
@@ -106,7 +105,7 @@ async fn serve(paths: Paths) -> Result<()> {
         .with_context(|| format!("cannot listen on {}", socket.display()))?;
     fs::set_permissions(&socket, fs::Permissions::from_mode(0o600))?;
     let bus = EventBus::default();
-    let registry = Registry::load(paths.registry(), bus.clone(), DEFAULT_IDLE_AFTER_MS);
+    let registry = Registry::load(paths.registry(), bus.clone(), config);
     let (stop, mut stopped) = watch::channel(false);
     let server = Arc::new(Server {
         registry,

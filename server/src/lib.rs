@@ -4,6 +4,7 @@
 mod activity;
 mod attach;
 mod clients;
+pub mod config;
 mod connection;
 pub mod daemon;
 pub mod events;

@@ -61,6 +61,10 @@ impl Paths {
         self.state_dir.join("registry.json")
     }
 
+    pub fn config_file(&self) -> PathBuf {
+        self.config_dir.join("config.toml")
+    }
+
     pub fn log_file(&self) -> PathBuf {
         self.state_dir.join("server.log")
     }

@@ -9,6 +9,7 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use symp_protocol::{SessionInfo, SpawnRequest, Status};
 
+use crate::config::Config;
 use crate::events::{EventBus, EventKind};
 use crate::session::Session;
 
@@ -31,15 +32,14 @@ pub struct Registry {
     entries: Mutex<BTreeMap<String, Entry>>,
     file: PathBuf,
     pub bus: EventBus,
-    /// No output for this long and a session counts as idle.
-    pub idle_after_ms: u64,
+    pub config: Config,
     /// Serialises writers of the registry file.
     write_lock: Mutex<()>,
 }
 
 impl Registry {
     /// Loads the record an earlier server left; what it ran is now `lost`.
-    pub fn load(file: PathBuf, bus: EventBus, idle_after_ms: u64) -> Self {
+    pub fn load(file: PathBuf, bus: EventBus, config: Config) -> Self {
         let recorded: RegistryFile = std::fs::read(&file)
             .ok()
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
@@ -60,7 +60,7 @@ impl Registry {
             entries: Mutex::new(entries),
             file,
             bus,
-            idle_after_ms,
+            config,
             write_lock: Mutex::new(()),
         };
         registry.persist();
@@ -90,10 +90,11 @@ impl Registry {
             entries.insert(name.clone(), Entry::Starting);
             name
         };
-        match Session::spawn(name.clone(), req, self.bus.clone()) {
+        let mut req = req.clone();
+        req.scrollback = req.scrollback.or(self.config.scrollback);
+        match Session::spawn(name.clone(), &req, self.bus.clone()) {
             Ok(session) => {
-                let idle_after = std::time::Duration::from_millis(self.idle_after_ms);
-                tokio::spawn(crate::activity::monitor(session.clone(), idle_after));
+                tokio::spawn(crate::activity::monitor(session.clone(), self.config.idle_after()));
                 self.entries().insert(name, Entry::Live(session.clone()));
                 self.persist();
                 Ok(session)
