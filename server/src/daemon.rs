@@ -27,6 +27,10 @@ pub struct Server {
 impl Server {
     /// Ends every running program (HUP, TERM, KILL) and records the result.
     pub async fn shutdown(&self) {
+        // Stop taking new connections first: a command arriving now would reach a
+        // server about to exit (`server stop`'s own check that we are gone would be
+        // reset instead of refused), and a spawn now would start a program nobody ends.
+        let _ = fs::remove_file(self.paths.socket());
         let sessions = self.registry.live_sessions();
         let endings = sessions.iter().map(|s| s.terminate(None));
         futures_util::future::join_all(endings).await;
