@@ -4,6 +4,7 @@
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -105,6 +106,46 @@ impl Home {
             .unwrap_or_else(|| panic!("no session {name}"))
     }
 
+    /// Names in `symp list --json` (with `--all` when `all`).
+    pub fn names(&self, all: bool) -> Vec<String> {
+        let args: &[&str] = if all {
+            &["list", "--json", "--all"]
+        } else {
+            &["list", "--json"]
+        };
+        let list: Vec<serde_json::Value> = serde_json::from_str(&self.ok(args)).expect("list json");
+        list.iter()
+            .map(|s| s["name"].as_str().expect("name").to_owned())
+            .collect()
+    }
+
+    /// The program's pid as `list` reports it.
+    pub fn pid(&self, name: &str) -> i32 {
+        let pid = self.session(name)["pid"].as_i64().expect("pid");
+        i32::try_from(pid).expect("pid fits")
+    }
+
+    /// Waits until `list` shows NAME with this status word; returns its row.
+    pub fn wait_status(&self, name: &str, status: &str) -> serde_json::Value {
+        let mut row = serde_json::Value::Null;
+        wait_until(&format!("{name} to be {status}"), || {
+            row = self.session(name);
+            row["status"] == status
+        });
+        row
+    }
+
+    /// Waits until `list` counts this many clients attached to NAME.
+    pub fn wait_clients(&self, name: &str, clients: u64) {
+        wait_until(&format!("{clients} clients on {name}"), || {
+            self.session(name)["clients"] == clients
+        });
+    }
+
+    pub fn socket(&self) -> PathBuf {
+        self.path().join("symp.sock")
+    }
+
     pub fn server_pid(&self) -> Option<i32> {
         let out = self.run(&["server", "status"]);
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -127,13 +168,18 @@ impl Drop for Home {
     }
 }
 
-/// A terminal emulator: a pty running a command, and what it shows.
+/// A terminal emulator: a pty running a command, and what it shows. Like a real
+/// terminal it answers the queries programs send it (device attributes, status,
+/// cursor position), so a reply that should not be there is visible to the program.
 pub struct Term {
     master: Box<dyn MasterPty + Send>,
-    writer: Box<dyn Write + Send>,
+    writer: Arc<Mutex<Box<dyn Write + Send>>>,
     child: Box<dyn Child + Send + Sync>,
     screen: Arc<Mutex<vt100::Parser>>,
     raw: Arc<Mutex<Vec<u8>>>,
+    /// While set, nobody reads the pty: the program writing to it blocks, like a
+    /// terminal window that froze.
+    paused: Arc<AtomicBool>,
 }
 
 impl Term {
@@ -160,31 +206,57 @@ impl Term {
         drop(pair.slave);
         let screen = Arc::new(Mutex::new(vt100::Parser::new(nz(rows), nz(cols), 5000)));
         let raw = Arc::new(Mutex::new(Vec::new()));
+        let paused = Arc::new(AtomicBool::new(false));
+        let writer = Arc::new(Mutex::new(pair.master.take_writer().expect("writer")));
         let mut reader = pair.master.try_clone_reader().expect("reader");
-        let (s, r) = (screen.clone(), raw.clone());
+        let (s, r, p, w) = (screen.clone(), raw.clone(), paused.clone(), writer.clone());
         std::thread::spawn(move || {
             let mut buf = [0u8; 8192];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
-                    break;
+            loop {
+                while p.load(Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_millis(5));
                 }
-                s.lock().expect("screen").process(&buf[..n]);
-                r.lock().expect("raw").extend_from_slice(&buf[..n]);
+                let n = match reader.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => n,
+                };
+                let bytes = &buf[..n];
+                r.lock().expect("raw").extend_from_slice(bytes);
+                let mut parser = s.lock().expect("screen");
+                let mut done = 0;
+                for (end, query) in find_queries(bytes) {
+                    parser.process(&bytes[done..end]);
+                    done = end;
+                    let reply = query.reply(parser.screen().cursor_position());
+                    let mut w = w.lock().expect("writer");
+                    let _ = w.write_all(&reply).and_then(|()| w.flush());
+                }
+                parser.process(&bytes[done..]);
             }
         });
-        let writer = pair.master.take_writer().expect("writer");
         Self {
             master: pair.master,
             writer,
             child,
             screen,
             raw,
+            paused,
         }
     }
 
     pub fn type_bytes(&mut self, bytes: &[u8]) {
-        self.writer.write_all(bytes).expect("type");
-        self.writer.flush().expect("flush");
+        let mut writer = self.writer.lock().expect("writer");
+        writer.write_all(bytes).expect("type");
+        writer.flush().expect("flush");
+    }
+
+    /// Stops reading the pty (a frozen terminal); what the program writes piles up.
+    pub fn pause_reading(&self) {
+        self.paused.store(true, Ordering::Relaxed);
+    }
+
+    pub fn resume_reading(&self) {
+        self.paused.store(false, Ordering::Relaxed);
     }
 
     pub fn type_str(&mut self, text: &str) {
@@ -279,8 +351,57 @@ impl Drop for Term {
     }
 }
 
+/// A query a terminal answers, as a real xterm-like terminal would.
+#[derive(Clone, Copy)]
+enum TermQuery {
+    PrimaryAttributes,
+    SecondaryAttributes,
+    Status,
+    CursorPosition,
+}
+
+impl TermQuery {
+    fn reply(self, (row, col): (u16, u16)) -> Vec<u8> {
+        match self {
+            TermQuery::PrimaryAttributes => b"\x1b[?64;1;22c".to_vec(),
+            TermQuery::SecondaryAttributes => b"\x1b[>41;380;0c".to_vec(),
+            TermQuery::Status => b"\x1b[0n".to_vec(),
+            TermQuery::CursorPosition => format!("\x1b[{};{}R", row + 1, col + 1).into_bytes(),
+        }
+    }
+}
+
+/// Queries in `bytes`, each with the offset just past it. (A query split across two
+/// reads goes unanswered; programs under test write theirs in one piece.)
+fn find_queries(bytes: &[u8]) -> Vec<(usize, TermQuery)> {
+    const QUERIES: [(&[u8], TermQuery); 6] = [
+        (b"\x1b[c", TermQuery::PrimaryAttributes),
+        (b"\x1b[0c", TermQuery::PrimaryAttributes),
+        (b"\x1b[>c", TermQuery::SecondaryAttributes),
+        (b"\x1b[>0c", TermQuery::SecondaryAttributes),
+        (b"\x1b[5n", TermQuery::Status),
+        (b"\x1b[6n", TermQuery::CursorPosition),
+    ];
+    let mut found = Vec::new();
+    for (at, _) in bytes.iter().enumerate().filter(|(_, &b)| b == 0x1b) {
+        if let Some((q, query)) = QUERIES.iter().find(|(q, _)| bytes[at..].starts_with(q)) {
+            found.push((at + q.len(), *query));
+        }
+    }
+    found
+}
+
 fn nz(n: u16) -> std::num::NonZeroU16 {
     std::num::NonZeroU16::new(n).expect("non-zero size")
+}
+
+/// A python3 that starts fast (not a version-manager shim), for test programs.
+pub fn python() -> &'static str {
+    if Path::new("/usr/bin/python3").exists() {
+        "/usr/bin/python3"
+    } else {
+        "python3"
+    }
 }
 
 /// Path of a helper script written into the home directory.

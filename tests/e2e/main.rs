@@ -1,5 +1,8 @@
 //! End-to-end tests: the real `symp` binary, real ptys, a private SYMP_HOME each.
 
 mod harness;
+mod procfs;
 
 mod attach;
+mod lifecycle;
+mod no_orphans;
