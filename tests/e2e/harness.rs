@@ -156,6 +156,13 @@ impl Home {
 
 impl Drop for Home {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            // The server's own account of a failed test, before the directory goes.
+            let log = std::fs::read_to_string(self.path().join("server.log")).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(40).collect();
+            let tail: Vec<&str> = tail.into_iter().rev().collect();
+            eprintln!("--- server.log (last lines) ---\n{}", tail.join("\n"));
+        }
         let pid = self.server_pid();
         let _ = self.run(&["server", "stop"]);
         if let Some(pid) = pid {

@@ -6,3 +6,5 @@ mod procfs;
 mod attach;
 mod lifecycle;
 mod no_orphans;
+mod lost_sessions;
+mod server_process;
