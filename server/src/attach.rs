@@ -30,9 +30,6 @@ where
         + Unpin,
 {
     let (id, lead_size) = session.clients().join(read_only, size);
-    if let Some(size) = lead_size {
-        session.resize(size);
-    }
     session.note_attach();
     session.bus.emit(
         session.name(),
@@ -41,6 +38,9 @@ where
             read_only,
         },
     );
+    if let Some(size) = lead_size {
+        session.resize(size);
+    }
     let (client_size_tx, client_size_rx) = watch::channel(size);
     let (mut sink, mut stream) = conn.split();
     let result = tokio::select! {
