@@ -85,16 +85,38 @@ pub fn run(cli: Cli) -> Result<u8> {
             runtime()?.block_on(request(&paths, ClientMsg::Kill { name, signal }))?;
             Ok(0)
         }
-        Command::Send { name, text, keys, enter, paste, settle } => {
-            runtime()?.block_on(script_commands::send(&paths, name, text, keys, enter, paste, settle))
+        Command::Send {
+            name,
+            text,
+            keys,
+            enter,
+            paste,
+            settle,
+        } => runtime()?.block_on(script_commands::send(
+            &paths, name, text, keys, enter, paste, settle,
+        )),
+        Command::Capture {
+            name,
+            ansi,
+            scrollback,
+            all,
+            json,
+        } => runtime()?.block_on(script_commands::capture(
+            &paths, name, ansi, scrollback, all, json,
+        )),
+        Command::Wait {
+            name,
+            exit,
+            idle,
+            pattern,
+            scrollback,
+            timeout,
+        } => runtime()?.block_on(script_commands::wait(
+            &paths, name, exit, idle, pattern, scrollback, timeout,
+        )),
+        Command::Events { name, json } => {
+            runtime()?.block_on(script_commands::events(&paths, name, json))
         }
-        Command::Capture { name, ansi, scrollback, all, json } => {
-            runtime()?.block_on(script_commands::capture(&paths, name, ansi, scrollback, all, json))
-        }
-        Command::Wait { name, exit, idle, pattern, scrollback, timeout } => {
-            runtime()?.block_on(script_commands::wait(&paths, name, exit, idle, pattern, scrollback, timeout))
-        }
-        Command::Events { name, json } => runtime()?.block_on(script_commands::events(&paths, name, json)),
         Command::Rm { names, exited } => {
             runtime()?.block_on(request(&paths, ClientMsg::Remove { names, exited }))?;
             Ok(0)

@@ -13,7 +13,15 @@ use crate::json::status_word;
 /// Exit code of `wait` when the timeout passes first (as timeout(1) uses).
 pub const TIMED_OUT: u8 = 124;
 
-pub async fn send(paths: &Paths, name: String, text: Option<String>, keys: Vec<String>, enter: bool, paste: bool, settle: u64) -> Result<u8> {
+pub async fn send(
+    paths: &Paths,
+    name: String,
+    text: Option<String>,
+    keys: Vec<String>,
+    enter: bool,
+    paste: bool,
+    settle: u64,
+) -> Result<u8> {
     if text.is_none() && keys.is_empty() && !enter {
         bail!("nothing to send: give TEXT, --key or --enter");
     }
@@ -22,7 +30,11 @@ pub async fn send(paths: &Paths, name: String, text: Option<String>, keys: Vec<S
     }
     let mut data = Vec::new();
     if let Some(text) = text {
-        data.push(if paste { SendPart::Paste(text) } else { SendPart::Text(text) });
+        data.push(if paste {
+            SendPart::Paste(text)
+        } else {
+            SendPart::Text(text)
+        });
     }
     data.extend(keys.into_iter().map(SendPart::Key));
     if enter {
@@ -35,18 +47,38 @@ pub async fn send(paths: &Paths, name: String, text: Option<String>, keys: Vec<S
     Ok(0)
 }
 
-pub async fn capture(paths: &Paths, name: String, ansi: bool, scrollback: Option<u32>, all: bool, json: bool) -> Result<u8> {
+pub async fn capture(
+    paths: &Paths,
+    name: String,
+    ansi: bool,
+    scrollback: Option<u32>,
+    all: bool,
+    json: bool,
+) -> Result<u8> {
     let history = match (scrollback, all) {
         (_, true) => HistoryRange::All,
         (Some(n), false) => HistoryRange::Lines(n),
         (None, false) => HistoryRange::None,
     };
-    let ServerMsg::Captured(capture) = request(paths, ClientMsg::Capture { name: name.clone(), ansi, history }).await? else {
+    let ServerMsg::Captured(capture) = request(
+        paths,
+        ClientMsg::Capture {
+            name: name.clone(),
+            ansi,
+            history,
+        },
+    )
+    .await?
+    else {
         bail!("unexpected reply to capture");
     };
     let mut out = std::io::stdout().lock();
     if json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&capture_json(&name, &capture))?)?;
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&capture_json(&name, &capture))?
+        )?;
     } else {
         let mut rows: Vec<&str> = capture.rows.iter().map(String::as_str).collect();
         if !ansi {
@@ -77,10 +109,20 @@ fn capture_json(name: &str, c: &Capture) -> serde_json::Value {
     })
 }
 
-pub async fn wait(paths: &Paths, name: String, exit: bool, idle: Option<f64>, pattern: Option<String>, scrollback: bool, timeout: Option<f64>) -> Result<u8> {
+pub async fn wait(
+    paths: &Paths,
+    name: String,
+    exit: bool,
+    idle: Option<f64>,
+    pattern: Option<String>,
+    scrollback: bool,
+    timeout: Option<f64>,
+) -> Result<u8> {
     let until = match (exit, idle, pattern) {
         (true, _, _) => WaitFor::Exit,
-        (_, Some(secs), _) => WaitFor::Idle { millis: secs_to_ms(secs, "--idle")? },
+        (_, Some(secs), _) => WaitFor::Idle {
+            millis: secs_to_ms(secs, "--idle")?,
+        },
         (_, _, Some(regex)) => {
             // Fail fast on a bad pattern, before any waiting.
             symp_server::scripting::compile_line_regex(&regex)?;
@@ -89,12 +131,24 @@ pub async fn wait(paths: &Paths, name: String, exit: bool, idle: Option<f64>, pa
         _ => bail!("wait needs --exit, --idle or --match"),
     };
     let timeout_ms = timeout.map(|t| secs_to_ms(t, "--timeout")).transpose()?;
-    let ServerMsg::Waited { met, status } = request(paths, ClientMsg::Wait { name: name.clone(), until: until.clone(), timeout_ms }).await? else {
+    let ServerMsg::Waited { met, status } = request(
+        paths,
+        ClientMsg::Wait {
+            name: name.clone(),
+            until: until.clone(),
+            timeout_ms,
+        },
+    )
+    .await?
+    else {
         bail!("unexpected reply to wait");
     };
     if !met {
         if matches!(until, WaitFor::Match { .. }) && !status.is_running() {
-            bail!("session {name} ended ({}) without matching", status_word(status));
+            bail!(
+                "session {name} ended ({}) without matching",
+                status_word(status)
+            );
         }
         eprintln!("symp: timed out waiting for {name}");
         return Ok(TIMED_OUT);
@@ -125,7 +179,11 @@ pub async fn events(paths: &Paths, name: Option<String>, json: bool) -> Result<u
             other => bail!("unexpected message: {other:?}"),
         };
         let mut out = std::io::stdout().lock();
-        let written = if json { writeln!(out, "{line}") } else { writeln!(out, "{}", human_event(&line)) };
+        let written = if json {
+            writeln!(out, "{line}")
+        } else {
+            writeln!(out, "{}", human_event(&line))
+        };
         // A closed pipe (`symp events | head`) is a normal way to stop.
         if written.and_then(|()| out.flush()).is_err() {
             return Ok(0);
@@ -136,12 +194,28 @@ pub async fn events(paths: &Paths, name: Option<String>, json: bool) -> Result<u
 
 /// `12:00:01 demo exited code=0`: the event, its session, then its other fields.
 fn human_event(line: &str) -> String {
-    let Ok(serde_json::Value::Object(mut fields)) = serde_json::from_str(line) else { return line.to_owned() };
-    let event = fields.remove("event").and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-    let session = fields.remove("session").and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-    let time = fields.remove("time_ms").and_then(|v| v.as_u64()).unwrap_or(0);
+    let Ok(serde_json::Value::Object(mut fields)) = serde_json::from_str(line) else {
+        return line.to_owned();
+    };
+    let event = fields
+        .remove("event")
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let session = fields
+        .remove("session")
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let time = fields
+        .remove("time_ms")
+        .and_then(|v| v.as_u64())
+        .unwrap_or(0);
     let secs = (time / 1000) % 86_400;
-    let mut text = format!("{:02}:{:02}:{:02} {session} {event}", secs / 3600, secs / 60 % 60, secs % 60);
+    let mut text = format!(
+        "{:02}:{:02}:{:02} {session} {event}",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    );
     for (key, value) in fields {
         if !value.is_null() {
             text.push_str(&format!(" {key}={value}"));

@@ -22,12 +22,22 @@ fn client_messages() -> Vec<ClientMsg> {
             label: None,
         }),
         ClientMsg::List { all: true },
-        ClientMsg::Attach { name: "a".into(), read_only: false, size: size() },
+        ClientMsg::Attach {
+            name: "a".into(),
+            read_only: false,
+            size: size(),
+        },
         ClientMsg::Input(b"ls\r".to_vec()),
         ClientMsg::Resize(size()),
         ClientMsg::Detach,
-        ClientMsg::Kill { name: "a".into(), signal: Some(15) },
-        ClientMsg::Remove { names: vec!["a".into()], exited: false },
+        ClientMsg::Kill {
+            name: "a".into(),
+            signal: Some(15),
+        },
+        ClientMsg::Remove {
+            names: vec!["a".into()],
+            exited: false,
+        },
         ClientMsg::ServerStatus,
         ClientMsg::ServerStop,
         ClientMsg::TerminalReply(b"\x1b]11;?\x07".to_vec()),
@@ -40,17 +50,36 @@ fn client_messages() -> Vec<ClientMsg> {
                 SendPart::Settle { millis: 200 },
             ],
         },
-        ClientMsg::Capture { name: "a".into(), ansi: true, history: HistoryRange::Lines(5) },
-        ClientMsg::Wait { name: "a".into(), until: WaitFor::Match { regex: "x".into(), scrollback: true }, timeout_ms: Some(1000) },
+        ClientMsg::Capture {
+            name: "a".into(),
+            ansi: true,
+            history: HistoryRange::Lines(5),
+        },
+        ClientMsg::Wait {
+            name: "a".into(),
+            until: WaitFor::Match {
+                regex: "x".into(),
+                scrollback: true,
+            },
+            timeout_ms: Some(1000),
+        },
         ClientMsg::Events { name: None },
     ]
 }
 
 fn server_messages() -> Vec<ServerMsg> {
     vec![
-        ServerMsg::Welcome { version: 1, server_pid: 7 },
-        ServerMsg::Error { message: "no".into() },
-        ServerMsg::Spawned { name: "a".into(), pid: 9 },
+        ServerMsg::Welcome {
+            version: 1,
+            server_pid: 7,
+        },
+        ServerMsg::Error {
+            message: "no".into(),
+        },
+        ServerMsg::Spawned {
+            name: "a".into(),
+            pid: 9,
+        },
         ServerMsg::Sessions(vec![SessionInfo {
             name: "a".into(),
             status: Status::Exited { code: 3 },
@@ -70,9 +99,16 @@ fn server_messages() -> Vec<ServerMsg> {
         }]),
         ServerMsg::Snapshot(Bytes::from_static(b"\x1b[H")),
         ServerMsg::Output(Bytes::from_static(b"out")),
-        ServerMsg::Exited { status: Status::Killed { signal: 9 } },
+        ServerMsg::Exited {
+            status: Status::Killed { signal: 9 },
+        },
         ServerMsg::Done,
-        ServerMsg::ServerInfo { pid: 1, version: "0.1.0".into(), sessions: 2, running: 1 },
+        ServerMsg::ServerInfo {
+            pid: 1,
+            version: "0.1.0".into(),
+            sessions: 2,
+            running: 1,
+        },
         ServerMsg::Captured(Capture {
             history: vec!["h".into()],
             rows: vec!["r".into()],
@@ -83,9 +119,14 @@ fn server_messages() -> Vec<ServerMsg> {
             alternate_screen: false,
             status: Status::Running,
         }),
-        ServerMsg::Waited { met: false, status: Status::Lost },
+        ServerMsg::Waited {
+            met: false,
+            status: Status::Lost,
+        },
         ServerMsg::Event("{}".into()),
-        ServerMsg::Removed { names: vec!["a".into()] },
+        ServerMsg::Removed {
+            names: vec!["a".into()],
+        },
     ]
 }
 
@@ -142,14 +183,20 @@ fn every_variant_round_trips() {
 
 #[test]
 fn client_messages_have_their_golden_bytes() {
-    let actual: Vec<String> = client_messages().iter().map(|m| hex(&encode(m).expect("encode"))).collect();
+    let actual: Vec<String> = client_messages()
+        .iter()
+        .map(|m| hex(&encode(m).expect("encode")))
+        .collect();
     let expected: Vec<String> = CLIENT_GOLDEN.iter().map(|s| s.to_string()).collect();
     assert_eq!(actual, expected);
 }
 
 #[test]
 fn server_messages_have_their_golden_bytes() {
-    let actual: Vec<String> = server_messages().iter().map(|m| hex(&encode(m).expect("encode"))).collect();
+    let actual: Vec<String> = server_messages()
+        .iter()
+        .map(|m| hex(&encode(m).expect("encode")))
+        .collect();
     let expected: Vec<String> = SERVER_GOLDEN.iter().map(|s| s.to_string()).collect();
     assert_eq!(actual, expected);
 }
@@ -157,7 +204,13 @@ fn server_messages_have_their_golden_bytes() {
 #[test]
 fn hello_is_variant_zero_forever() {
     // A client of any version must be able to say which version it speaks.
-    assert_eq!(encode(&ClientMsg::Hello { version: PROTOCOL_VERSION }).expect("encode")[0], 0);
+    assert_eq!(
+        encode(&ClientMsg::Hello {
+            version: PROTOCOL_VERSION
+        })
+        .expect("encode")[0],
+        0
+    );
 }
 
 #[test]
@@ -179,22 +232,35 @@ fn an_oversized_frame_is_refused_before_it_is_buffered() {
     let mut buf = BytesMut::new();
     buf.put_u32(u32::MAX);
     buf.put_slice(b"xx");
-    assert!(matches!(codec.decode(&mut buf), Err(ProtocolError::Oversized(n)) if n == u32::MAX as usize));
+    assert!(
+        matches!(codec.decode(&mut buf), Err(ProtocolError::Oversized(n)) if n == u32::MAX as usize)
+    );
 }
 
 #[test]
 fn a_truncated_frame_waits_and_a_truncated_payload_fails() {
     let mut codec = FrameCodec::<ClientMsg, ServerMsg>::default();
-    let full = frame(&ClientMsg::Attach { name: "abc".into(), read_only: true, size: size() }).expect("frame");
+    let full = frame(&ClientMsg::Attach {
+        name: "abc".into(),
+        read_only: true,
+        size: size(),
+    })
+    .expect("frame");
     let mut half = BytesMut::from(&full[..full.len() - 2]);
-    assert_eq!(codec.decode(&mut half).expect("incomplete is not an error"), None);
+    assert_eq!(
+        codec.decode(&mut half).expect("incomplete is not an error"),
+        None
+    );
 
     // A complete frame whose payload stops early is malformed.
     let payload = &full[4..full.len() - 2];
     let mut bad = BytesMut::new();
     bad.put_u32(payload.len() as u32);
     bad.put_slice(payload);
-    assert!(matches!(codec.decode(&mut bad), Err(ProtocolError::Malformed(_))));
+    assert!(matches!(
+        codec.decode(&mut bad),
+        Err(ProtocolError::Malformed(_))
+    ));
 }
 
 #[test]

@@ -24,14 +24,19 @@ impl Config {
     pub fn load(paths: &Paths) -> Result<Self> {
         let path = paths.config_file();
         match std::fs::read_to_string(&path) {
-            Ok(text) => toml::from_str(&text).with_context(|| format!("bad config {}", path.display())),
+            Ok(text) => {
+                toml::from_str(&text).with_context(|| format!("bad config {}", path.display()))
+            }
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
             Err(err) => Err(err).with_context(|| format!("cannot read {}", path.display())),
         }
     }
 
     pub fn idle_after(&self) -> Duration {
-        let secs = self.idle_after_secs.filter(|s| s.is_finite() && *s > 0.0).unwrap_or(2.0);
+        let secs = self
+            .idle_after_secs
+            .filter(|s| s.is_finite() && *s > 0.0)
+            .unwrap_or(2.0);
         Duration::from_secs_f64(secs)
     }
 }
@@ -42,7 +47,9 @@ mod tests {
 
     #[test]
     fn parses_known_keys_and_rejects_typos() {
-        let config: Config = toml::from_str("idle_after_secs = 5\nscrollback = 100\ndetach_key = 'C-a'").expect("parses");
+        let config: Config =
+            toml::from_str("idle_after_secs = 5\nscrollback = 100\ndetach_key = 'C-a'")
+                .expect("parses");
         assert_eq!(config.idle_after(), Duration::from_secs(5));
         assert_eq!(config.scrollback, Some(100));
         assert!(toml::from_str::<Config>("idle_afer_secs = 5").is_err());

@@ -43,7 +43,9 @@ pub fn encode_key(name: &str, app_cursor: bool) -> Result<Vec<u8>> {
         "pagedown" | "pgdn" | "npage" => b"\x1b[6~".to_vec(),
         other => match function_key(other) {
             Some(bytes) => bytes,
-            None => bail!("unknown key {name:?} (try Enter, Escape, Tab, Backspace, Up, C-c, M-x, F1)"),
+            None => {
+                bail!("unknown key {name:?} (try Enter, Escape, Tab, Backspace, Up, C-c, M-x, F1)")
+            }
         },
     };
     Ok(bytes)

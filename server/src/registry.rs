@@ -94,7 +94,10 @@ impl Registry {
         req.scrollback = req.scrollback.or(self.config.scrollback);
         match Session::spawn(name.clone(), &req, self.bus.clone()) {
             Ok(session) => {
-                tokio::spawn(crate::activity::monitor(session.clone(), self.config.idle_after()));
+                tokio::spawn(crate::activity::monitor(
+                    session.clone(),
+                    self.config.idle_after(),
+                ));
                 self.entries().insert(name, Entry::Live(session.clone()));
                 self.persist();
                 Ok(session)

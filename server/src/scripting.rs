@@ -33,15 +33,29 @@ pub async fn handle(conn: &mut Conn, server: &Server, request: ClientMsg) -> Res
             send(&session, data).await?;
             conn.send(ServerMsg::Done).await?;
         }
-        ClientMsg::Capture { name, ansi, history } => {
+        ClientMsg::Capture {
+            name,
+            ansi,
+            history,
+        } => {
             let session = registry.live(&name)?;
-            conn.send(ServerMsg::Captured(capture(&session, ansi, history))).await?;
+            conn.send(ServerMsg::Captured(capture(&session, ansi, history)))
+                .await?;
         }
-        ClientMsg::Wait { name, until, timeout_ms } => {
+        ClientMsg::Wait {
+            name,
+            until,
+            timeout_ms,
+        } => {
             let reply = match registry.get(&name)? {
                 Entry::Live(session) => wait(&session, until, timeout_ms).await?,
-                Entry::Past(info) if until == WaitFor::Exit => ServerMsg::Waited { met: true, status: info.status },
-                _ => bail!("session {name} ended under an earlier server; there is nothing to wait for"),
+                Entry::Past(info) if until == WaitFor::Exit => ServerMsg::Waited {
+                    met: true,
+                    status: info.status,
+                },
+                _ => bail!(
+                    "session {name} ended under an earlier server; there is nothing to wait for"
+                ),
             };
             conn.send(reply).await?;
         }
@@ -58,12 +72,18 @@ pub async fn handle(conn: &mut Conn, server: &Server, request: ClientMsg) -> Res
 
 async fn send(session: &Session, parts: Vec<SendPart>) -> Result<()> {
     if !session.status().is_running() {
-        bail!("session {} has ended; nothing can be sent to it", session.name());
+        bail!(
+            "session {} has ended; nothing can be sent to it",
+            session.name()
+        );
     }
     // Encode everything first: a bad key name sends nothing at all.
     let (app_cursor, bracketed) = {
         let shadow = session.shadow();
-        (shadow.screen().application_cursor(), shadow.screen().bracketed_paste())
+        (
+            shadow.screen().application_cursor(),
+            shadow.screen().bracketed_paste(),
+        )
     };
     let mut writes: Vec<Result<Vec<u8>, u64>> = Vec::new();
     for part in parts {
@@ -88,9 +108,15 @@ fn capture(session: &Session, ansi: bool, range: HistoryRange) -> Capture {
     let screen = shadow.screen();
     let size = shadow.size();
     let rows: Vec<String> = if ansi {
-        screen.rows_formatted(0, size.cols).map(|r| String::from_utf8_lossy(r.as_bytes()).into_owned() + "\x1b[m").collect()
+        screen
+            .rows_formatted(0, size.cols)
+            .map(|r| String::from_utf8_lossy(r.as_bytes()).into_owned() + "\x1b[m")
+            .collect()
     } else {
-        screen.rows(0, size.cols).map(|r| r.trim_end().to_owned()).collect()
+        screen
+            .rows(0, size.cols)
+            .map(|r| r.trim_end().to_owned())
+            .collect()
     };
     let history_len = shadow.state().history.len();
     let wanted = match range {
@@ -102,7 +128,13 @@ fn capture(session: &Session, ansi: bool, range: HistoryRange) -> Capture {
         .state()
         .history
         .last(wanted)
-        .map(|line| if ansi { format!("{line}\x1b[m") } else { plain_text(line).trim_end().to_owned() })
+        .map(|line| {
+            if ansi {
+                format!("{line}\x1b[m")
+            } else {
+                plain_text(line).trim_end().to_owned()
+            }
+        })
         .collect();
     Capture {
         history,
@@ -133,15 +165,22 @@ async fn wait(session: &Session, until: WaitFor, timeout_ms: Option<u64>) -> Res
                 wait_idle(session, *millis).await;
                 true
             }
-            (WaitFor::Match { scrollback, .. }, Some(regex)) => wait_match(session, regex, *scrollback).await,
+            (WaitFor::Match { scrollback, .. }, Some(regex)) => {
+                wait_match(session, regex, *scrollback).await
+            }
             (WaitFor::Match { .. }, None) => false,
         }
     };
     let met = match deadline {
-        Some(deadline) => tokio::time::timeout_at(deadline, condition).await.unwrap_or(false),
+        Some(deadline) => tokio::time::timeout_at(deadline, condition)
+            .await
+            .unwrap_or(false),
         None => condition.await,
     };
-    Ok(ServerMsg::Waited { met, status: session.status() })
+    Ok(ServerMsg::Waited {
+        met,
+        status: session.status(),
+    })
 }
 
 /// No change to the picture for `millis`.

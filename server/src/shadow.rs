@@ -27,7 +27,8 @@ impl vt100::Callbacks for ShadowState {
     }
 
     fn set_window_title(&mut self, _: &mut vt100::Screen, title: &[u8]) {
-        self.title = String::from_utf8_lossy(title).into_owned();
+        // Programs pad titles with spaces; nobody wants to see those.
+        self.title = String::from_utf8_lossy(title).trim_end().to_owned();
     }
 
     fn unhandled_csi(

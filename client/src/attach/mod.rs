@@ -29,7 +29,12 @@ pub struct AttachOptions {
 }
 
 impl AttachOptions {
-    pub fn new(paths: &Paths, name: String, read_only: bool, detach_key: Option<&str>) -> Result<Self> {
+    pub fn new(
+        paths: &Paths,
+        name: String,
+        read_only: bool,
+        detach_key: Option<&str>,
+    ) -> Result<Self> {
         let configured = symp_server::config::Config::load(paths)?.detach_key;
         let detach_key = match detach_key.or(configured.as_deref()) {
             Some(text) => DetachKey::parse(text)?,
