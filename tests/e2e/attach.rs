@@ -32,3 +32,53 @@ fn attach_shows_the_screen_and_detach_restores_the_terminal() {
     let again = Term::symp(&home, &["attach", "demo"], 80, 24);
     again.wait_for_text("hot done");
 }
+
+#[test]
+fn detach_then_reattach_shows_the_same_screen() {
+    let home = Home::new();
+    home.spawn_shell("same");
+    let mut first = Term::symp(&home, &["attach", "same"], 80, 24);
+    first.wait_for_text("$ ");
+    first.type_str("clear; printf '\\033[4;10H\\033[7mboxed\\033[0m\\033[33m yellow\\033[0m\\n'\r");
+    first.wait_for("the output and the next prompt", |s| {
+        s.contents().contains("boxed yellow") && s.contents().ends_with("$ ")
+    });
+    let (text, cursor) = first.with_screen(|s| (s.contents(), s.cursor_position()));
+    first.type_bytes(b"\x1c");
+    first.wait_for_text("[detached from same]");
+    assert_eq!(first.wait_exit(), 0);
+
+    let second = Term::symp(&home, &["attach", "same"], 80, 24);
+    second.wait_for("the same text as before", |s| s.contents() == text);
+    second.with_screen(|s| {
+        assert_eq!(s.cursor_position(), cursor);
+        let row = s
+            .rows(0, 80)
+            .position(|r| r.contains("boxed"))
+            .expect("row");
+        let boxed = s.cell(row as u16, 9).expect("cell");
+        assert_eq!(boxed.contents(), "b");
+        assert!(boxed.inverse());
+        let yellow = s.cell(row as u16, 15).expect("cell");
+        assert_eq!(yellow.contents(), "y");
+        assert_eq!(yellow.fgcolor(), vt100::Color::Idx(3));
+    });
+}
+
+#[test]
+fn the_client_says_so_and_exits_0_when_the_program_exits_while_attached() {
+    let home = Home::new();
+    home.spawn("brief", &["bash", "-c", "echo waiting; read line; exit 7"]);
+    let mut term = Term::symp(&home, &["attach", "brief"], 80, 24);
+    term.wait_for_text("waiting");
+    term.type_str("\r");
+    term.wait_for_text("[brief exited with status 7]");
+    assert_eq!(term.wait_exit(), 0);
+    term.with_screen(|s| {
+        assert!(!s.hide_cursor());
+        assert!(!s.alternate_screen());
+    });
+    let row = home.session("brief");
+    assert_eq!(row["status"], "exited");
+    assert_eq!(row["exit_code"], 7);
+}

@@ -285,13 +285,22 @@ impl Term {
     }
 
     pub fn wait_for_text(&self, needle: &str) {
-        wait_until(&format!("{needle:?} on screen"), || {
-            self.text().contains(needle)
+        self.wait_for(&format!("{needle:?} on screen"), |s| {
+            s.contents().contains(needle)
         });
     }
 
+    /// Waits until the screen satisfies `cond`; a timeout shows what the screen had.
     pub fn wait_for(&self, what: &str, mut cond: impl FnMut(&vt100::Screen) -> bool) {
-        wait_until(what, || self.with_screen(&mut cond));
+        let deadline = Instant::now() + TIMEOUT;
+        while !self.with_screen(&mut cond) {
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; the screen shows:\n{}",
+                self.text()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     /// Lines in this terminal's own scrollback, oldest first.

@@ -8,3 +8,7 @@ mod lifecycle;
 mod no_orphans;
 mod lost_sessions;
 mod server_process;
+mod scrollback;
+mod full_screen;
+mod input_modes;
+mod detach_key;
