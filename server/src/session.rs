@@ -151,7 +151,8 @@ impl Session {
 
     /// Gives the pty, and the shadow screen, a new size.
     pub fn resize(&self, size: Size) {
-        if size == self.size() || size.cols == 0 || size.rows == 0 {
+        // An ended session keeps the screen it ended with, whoever looks at it.
+        if size == self.size() || size.cols == 0 || size.rows == 0 || !self.status().is_running() {
             return;
         }
         if let Some(master) = lock(&self.master).as_ref() {
