@@ -4,6 +4,7 @@ mod harness;
 mod procfs;
 
 mod attach;
+mod bad_input;
 mod detach_key;
 mod events;
 mod full_screen;
