@@ -1,0 +1,76 @@
+//! A terminal that reads as fast as the machine allows: a pty whose master a
+//! dedicated thread drains flat out, watching the output for needles.
+
+use std::io::{Read, Write};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use portable_pty::{native_pty_system, Child, CommandBuilder, MasterPty};
+
+use crate::output_watch::OutputWatch;
+use crate::plan::pty_size;
+use crate::process::end_pty_child;
+
+/// Read buffer; a pty hands out at most a few KiB per read, so this never limits.
+const READ_BUFFER: usize = 64 * 1024;
+
+pub struct DrainedPty {
+    child: Box<dyn Child + Send + Sync>,
+    writer: Box<dyn Write + Send>,
+    /// Kept open: closing every master fd would hang up the program.
+    _master: Box<dyn MasterPty + Send>,
+    pub output: Arc<OutputWatch>,
+}
+
+impl DrainedPty {
+    /// Runs `cmd` in a new 120x40 pty and starts draining it into `output`
+    /// (needles watched before this call see the program's very first byte).
+    pub fn spawn(cmd: CommandBuilder, output: Arc<OutputWatch>) -> Result<Self> {
+        let pair = native_pty_system()
+            .openpty(pty_size())
+            .context("cannot open a pty")?;
+        let child = pair
+            .slave
+            .spawn_command(cmd)
+            .context("cannot start a program in a pty")?;
+        // Only the program holds the slave, so its end reaches our reader as EOF/EIO.
+        drop(pair.slave);
+        let mut reader = pair.master.try_clone_reader().context("pty reader")?;
+        let writer = pair.master.take_writer().context("pty writer")?;
+        let watch = output.clone();
+        std::thread::Builder::new()
+            .name("drain".into())
+            .spawn(move || {
+                let mut buf = vec![0u8; READ_BUFFER];
+                loop {
+                    match reader.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => watch.feed(&buf[..n], Instant::now()),
+                    }
+                }
+                watch.close();
+            })
+            .context("cannot start a drain thread")?;
+        Ok(Self {
+            child,
+            writer,
+            _master: pair.master,
+            output,
+        })
+    }
+
+    /// Types bytes into the terminal, as a person at the keyboard would.
+    pub fn type_bytes(&mut self, bytes: &[u8]) -> Result<()> {
+        self.writer.write_all(bytes)?;
+        self.writer.flush()?;
+        Ok(())
+    }
+}
+
+impl Drop for DrainedPty {
+    fn drop(&mut self) {
+        // Kill before the writer drops: dropping it types ^D into the program.
+        end_pty_child(&mut self.child);
+    }
+}

@@ -1,0 +1,93 @@
+//! Server memory: the resident set of the server process alone, with idle sessions
+//! and with one session that has printed a lot (its scrollback full).
+
+use std::time::Duration;
+
+use anyhow::Result;
+
+use super::{marker, print_marker, Sample, Unit};
+use crate::env::Env;
+use crate::process::rss_kib;
+use crate::tools::{sh_quote, Contender};
+use crate::wait::wait_until;
+
+#[derive(Clone, Copy, Debug)]
+pub enum MemoryCase {
+    /// This many sessions running `cat`, which prints nothing.
+    Idle(usize),
+    /// One session after printing the plan's memory workload (coloured lines).
+    AfterOutput,
+}
+
+impl MemoryCase {
+    pub fn label(self, env: &Env) -> String {
+        match self {
+            MemoryCase::Idle(1) => "server RSS · 1 idle session".into(),
+            MemoryCase::Idle(n) => format!("server RSS · {n} idle sessions"),
+            MemoryCase::AfterOutput => format!(
+                "server RSS · 1 session after {} coloured lines",
+                env.plan.memory_output_lines
+            ),
+        }
+    }
+}
+
+/// Readings of a settling process's memory this far apart...
+const SETTLE_POLL: Duration = Duration::from_millis(100);
+/// ...that differ by less than this fraction count as settled.
+const SETTLED_WITHIN: f64 = 0.01;
+
+pub fn run(env: &Env, who: Contender, case: MemoryCase) -> Result<Vec<Sample>> {
+    if who == Contender::Bare {
+        return Ok(Vec::new());
+    }
+    let timeout = env.plan.step_timeout;
+    let mux = env.start(who)?;
+    match case {
+        MemoryCase::Idle(count) => {
+            for i in 0..count {
+                mux.spawn_session(&format!("idle-{i}"), "exec cat")?;
+            }
+        }
+        MemoryCase::AfterOutput => {
+            let script = format!(
+                "cat {}; {}; exec cat",
+                sh_quote(&env.files.memory_output.to_string_lossy()),
+                print_marker("PRINTED")
+            );
+            mux.spawn_session("printed", &script)?;
+            // Done once the server's screen shows the last line: all of it is parsed.
+            wait_until(
+                "the session to print everything",
+                timeout,
+                Duration::from_millis(20),
+                || Ok(mux.screen_text("printed")?.contains(&marker("PRINTED"))),
+            )?;
+        }
+    }
+    let pid = mux.server_pid()?;
+    let kib = settled_rss(pid, timeout)?;
+    Ok(vec![Sample {
+        row: case.label(env),
+        unit: Unit::KiB,
+        value: kib as f64,
+    }])
+}
+
+/// The resident set once three readings in a row agree within 1 %; the last
+/// reading if it never settles within `timeout` (said on stderr).
+fn settled_rss(pid: u32, timeout: Duration) -> Result<u64> {
+    let mut readings = vec![rss_kib(pid)?];
+    let settled = wait_until("server memory to settle", timeout, SETTLE_POLL, || {
+        readings.push(rss_kib(pid)?);
+        let last3 = &readings[readings.len().saturating_sub(3)..];
+        let (lo, hi) = last3
+            .iter()
+            .fold((u64::MAX, 0), |(lo, hi), &r| (lo.min(r), hi.max(r)));
+        Ok(last3.len() == 3 && (hi - lo) as f64 <= hi as f64 * SETTLED_WITHIN)
+    });
+    if settled.is_err() {
+        eprintln!("  note: server memory was still changing after {timeout:.0?}");
+    }
+    Ok(*readings.last().unwrap_or(&0))
+}
