@@ -47,9 +47,12 @@ pub async fn try_connect(paths: &Paths) -> Result<Option<Conn>> {
 
 async fn handshake(stream: UnixStream) -> Result<Conn> {
     let mut conn = Framed::new(stream, FrameCodec::default());
-    conn.send(ClientMsg::Hello {
-        version: PROTOCOL_VERSION,
-    })
+    send(
+        &mut conn,
+        ClientMsg::Hello {
+            version: PROTOCOL_VERSION,
+        },
+    )
     .await?;
     match recv(&mut conn).await? {
         ServerMsg::Welcome { .. } => Ok(conn),
@@ -67,10 +70,24 @@ pub async fn recv(conn: &mut Conn) -> Result<ServerMsg> {
     }
 }
 
+/// Sends one message. When the server has hung up, its last word (a refusal sent
+/// before closing, such as a peer of another uid) is the error, not the broken pipe.
+pub async fn send(conn: &mut Conn, msg: ClientMsg) -> Result<()> {
+    let Err(err) = conn.send(msg).await else {
+        return Ok(());
+    };
+    if let Some(Ok(ServerMsg::Error { message })) = conn.next().await {
+        bail!(message);
+    }
+    // Plain text on purpose: an io::Error in the chain would read as `symp ... | head`
+    // closing stdout, which main treats as success.
+    bail!("lost the connection to the server: {err}")
+}
+
 /// Sends one request and returns the first reply.
 pub async fn request(paths: &Paths, msg: ClientMsg) -> Result<ServerMsg> {
     let mut conn = connect(paths).await?;
-    conn.send(msg).await?;
+    send(&mut conn, msg).await?;
     recv(&mut conn).await
 }
 
