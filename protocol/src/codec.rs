@@ -4,7 +4,7 @@ use std::marker::PhantomData;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use serde::{de::DeserializeOwned, Serialize};
-use tokio_util::codec::{Decoder, Encoder, LengthDelimitedCodec};
+use tokio_util::codec::{Decoder, Encoder};
 
 /// Largest frame either side accepts (payload bytes, without the 4-byte length).
 /// A snapshot with a long scrollback replay is the largest message; 8 MiB leaves
@@ -38,18 +38,16 @@ pub fn decode<T: DeserializeOwned>(payload: &[u8]) -> Result<T, ProtocolError> {
 }
 
 /// A tokio codec that reads `In` frames and writes `Out` frames.
+///
+/// Stateless on purpose: every call looks at a frame's length prefix, so a frame
+/// that arrives in pieces is judged by its prefix and never by its payload.
 pub struct FrameCodec<In, Out> {
-    frames: LengthDelimitedCodec,
     _types: PhantomData<fn(Out) -> In>,
 }
 
 impl<In, Out> Default for FrameCodec<In, Out> {
     fn default() -> Self {
         Self {
-            frames: LengthDelimitedCodec::builder()
-                .length_field_length(4)
-                .max_frame_length(MAX_FRAME_LEN)
-                .new_codec(),
             _types: PhantomData,
         }
     }
@@ -60,17 +58,20 @@ impl<In: DeserializeOwned, Out> Decoder for FrameCodec<In, Out> {
     type Error = ProtocolError;
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<In>, ProtocolError> {
-        // Check the announced length ourselves so the error names the size.
-        if src.len() >= 4 {
-            let announced = (&src[..4]).get_u32() as usize;
-            if announced > MAX_FRAME_LEN {
-                return Err(ProtocolError::Oversized(announced));
-            }
+        if src.len() < 4 {
+            return Ok(None);
         }
-        match self.frames.decode(src)? {
-            Some(frame) => Ok(Some(decode(&frame)?)),
-            None => Ok(None),
+        let announced = (&src[..4]).get_u32() as usize;
+        if announced > MAX_FRAME_LEN {
+            return Err(ProtocolError::Oversized(announced));
         }
+        if src.len() < 4 + announced {
+            src.reserve(4 + announced - src.len());
+            return Ok(None);
+        }
+        src.advance(4);
+        let payload = src.split_to(announced);
+        Ok(Some(decode(&payload)?))
     }
 }
 
@@ -96,4 +97,25 @@ pub fn frame<T: Serialize>(msg: &T) -> Result<Bytes, ProtocolError> {
     out.put_u32(payload.len() as u32);
     out.extend_from_slice(&payload);
     Ok(out.freeze())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A frame whose head arrives before its payload: the payload's first bytes (a
+    /// two-byte length, then x's) must never be taken for another length prefix.
+    #[test]
+    fn a_frame_arriving_in_pieces_decodes() {
+        let msg = vec![b'x'; 4095];
+        let whole = frame(&msg).expect("frame");
+        let mut codec = FrameCodec::<Vec<u8>, Vec<u8>>::default();
+        let mut buf = BytesMut::from(&whole[..4]);
+        assert_eq!(codec.decode(&mut buf).expect("head only"), None);
+        buf.extend_from_slice(&whole[4..100]);
+        assert_eq!(codec.decode(&mut buf).expect("part of the payload"), None);
+        buf.extend_from_slice(&whole[100..]);
+        assert_eq!(codec.decode(&mut buf).expect("whole"), Some(msg));
+        assert!(buf.is_empty());
+    }
 }
