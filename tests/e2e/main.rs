@@ -5,8 +5,10 @@ mod procfs;
 
 mod attach;
 mod bad_input;
+mod client_loss;
 mod detach_key;
 mod events;
+mod frozen_viewer;
 mod full_screen;
 mod input_modes;
 mod lifecycle;
