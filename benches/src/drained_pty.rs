@@ -1,6 +1,7 @@
 //! A terminal that reads as fast as the machine allows: a pty whose master a
 //! dedicated thread drains flat out, watching the output for needles.
 
+use std::fs::File;
 use std::io::{Read, Write};
 use std::sync::Arc;
 use std::time::Instant;
@@ -27,6 +28,15 @@ impl DrainedPty {
     /// Runs `cmd` in a new 120x40 pty and starts draining it into `output`
     /// (needles watched before this call see the program's very first byte).
     pub fn spawn(cmd: CommandBuilder, output: Arc<OutputWatch>) -> Result<Self> {
+        Self::spawn_mirrored(cmd, output, Vec::new())
+    }
+
+    /// Like `spawn`, and every chunk read is also written into each of `mirrors`.
+    pub fn spawn_mirrored(
+        cmd: CommandBuilder,
+        output: Arc<OutputWatch>,
+        mut mirrors: Vec<File>,
+    ) -> Result<Self> {
         let pair = native_pty_system()
             .openpty(pty_size())
             .context("cannot open a pty")?;
@@ -46,7 +56,12 @@ impl DrainedPty {
                 loop {
                     match reader.read(&mut buf) {
                         Ok(0) | Err(_) => break,
-                        Ok(n) => watch.feed(&buf[..n], Instant::now()),
+                        Ok(n) => {
+                            watch.feed(&buf[..n], Instant::now());
+                            for mirror in &mut mirrors {
+                                let _ = mirror.write_all(&buf[..n]);
+                            }
+                        }
                     }
                 }
                 watch.close();

@@ -7,6 +7,7 @@ pub mod env;
 pub mod frozen_pty;
 pub mod go_signal;
 pub mod machine;
+pub mod mirror_pty;
 pub mod output_watch;
 pub mod plan;
 pub mod process;

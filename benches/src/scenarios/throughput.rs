@@ -2,16 +2,18 @@
 //! its last byte is painted in every viewer; detached, with one viewer, with many,
 //! and with one viewer plus one that never reads.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use super::{marker, print_marker, sh_command, spawn_watching, Sample, SESSION};
 use crate::drained_pty::DrainedPty;
 use crate::env::Env;
 use crate::frozen_pty::FrozenPty;
 use crate::go_signal::GoSignal;
+use crate::mirror_pty::MirrorPty;
 use crate::output_watch::OutputWatch;
 use crate::tools::{sh_quote, Contender};
 use crate::wait::{wait_for_file, wait_until};
@@ -53,73 +55,35 @@ struct Timeline {
     painted: Option<Instant>,
 }
 
-pub fn run(env: &Env, who: Contender, workload: Workload, viewers: Viewers) -> Result<Vec<Sample>> {
-    let scratch = env.scratch()?;
-    let go = GoSignal::create(&scratch.path().join("go"))?;
-    let done = scratch.path().join("done");
-    // The program waits for the starting gun, prints the workload, notes that it
-    // has finished, then prints the end marker and idles.
+/// One copy of the workload: its starting gun, its "finished" marker file, and the
+/// script that waits for the one, prints the workload, then touches the other.
+struct Armed {
+    go: GoSignal,
+    done: PathBuf,
+    script: String,
+}
+
+fn arm(env: &Env, workload: Workload, dir: &Path, copy: usize) -> Result<Armed> {
+    let go = GoSignal::create(&dir.join(format!("go{copy}")))?;
+    let done = dir.join(format!("done{copy}"));
+    // The end marker comes after the marker file, so "painted" can never precede
+    // "finished" by more than the file's own latency.
     let script = format!(
-        "{ready}; read go < {fifo}; {work}; : > {done}; {end}; exec sleep 3600",
+        "{ready}; read go < {fifo}; {work}; : > {done_file}; {end}; exec sleep 3600",
         ready = print_marker("READY"),
         fifo = sh_quote(&go.path().to_string_lossy()),
         work = env.files.command(workload),
-        done = sh_quote(&done.to_string_lossy()),
+        done_file = sh_quote(&done.to_string_lossy()),
         end = print_marker("END"),
     );
-    let timeout = env.plan.step_timeout;
+    Ok(Armed { go, done, script })
+}
+
+pub fn run(env: &Env, who: Contender, workload: Workload, viewers: Viewers) -> Result<Vec<Sample>> {
+    let scratch = env.scratch()?;
     let timeline = match who {
-        Contender::Bare => {
-            let (pty, end) = spawn_watching(sh_command(&script), &marker("END"))?;
-            let start = go.fire(timeout)?;
-            let finished = wait_for_file(&done, timeout)?;
-            let painted = pty.output.wait_seen(end, timeout, "the end marker")?;
-            Timeline {
-                start,
-                finished,
-                painted: Some(painted),
-            }
-        }
-        _ => {
-            let mux = env.start(who)?;
-            mux.spawn_session(SESSION, &script)?;
-            let mut drained: Vec<DrainedPty> = Vec::new();
-            for _ in 0..viewers.drained() {
-                let (pty, ready) = spawn_watching(mux.attach_command(SESSION), &marker("READY"))?;
-                pty.output
-                    .wait_seen(ready, timeout, "the viewer to show the session")?;
-                drained.push(pty);
-            }
-            let _frozen = match viewers {
-                Viewers::DrainedAndFrozen => Some(FrozenPty::spawn(mux.attach_command(SESSION))?),
-                _ => None,
-            };
-            let expected = drained.len() + usize::from(_frozen.is_some());
-            wait_until(
-                "every viewer to be attached",
-                timeout,
-                Duration::from_millis(10),
-                || Ok(mux.client_count(SESSION)? == expected),
-            )?;
-            let watches: Vec<Arc<OutputWatch>> = drained.iter().map(|p| p.output.clone()).collect();
-            let ends: Vec<_> = watches
-                .iter()
-                .map(|w| w.watch(marker("END").as_bytes()))
-                .collect();
-            let start = go.fire(timeout)?;
-            let finished = wait_for_file(&done, timeout)?;
-            let mut painted = None;
-            for (watch, end) in watches.iter().zip(ends) {
-                let at = watch.wait_seen(end, timeout, "the end marker in a viewer")?;
-                painted = painted.max(Some(at));
-            }
-            // Viewers go before the server (declared later, dropped first).
-            Timeline {
-                start,
-                finished,
-                painted,
-            }
-        }
+        Contender::Bare => run_bare(env, workload, viewers.drained(), scratch.path())?,
+        _ => run_multiplexed(env, who, workload, viewers, scratch.path())?,
     };
     let row = |what: &str| {
         format!(
@@ -136,4 +100,99 @@ pub fn run(env: &Env, who: Contender, workload: Workload, viewers: Viewers) -> R
         samples.push(Sample::seconds(row("painted"), painted - timeline.start));
     }
     Ok(samples)
+}
+
+/// The workload in one drained pty. For N viewers (N > 1), every chunk is also
+/// copied into N drained mirror ptys, and "painted" waits for all of them.
+fn run_bare(env: &Env, workload: Workload, viewers: usize, dir: &Path) -> Result<Timeline> {
+    let timeout = env.plan.step_timeout;
+    let armed = arm(env, workload, dir, 0)?;
+    let mirrors = if viewers > 1 {
+        (0..viewers)
+            .map(|_| {
+                let watch = Arc::new(OutputWatch::default());
+                MirrorPty::open(watch)
+            })
+            .collect::<Result<Vec<_>>>()?
+    } else {
+        Vec::new()
+    };
+    let inputs = mirrors
+        .iter()
+        .map(|m| m.input.try_clone().context("cannot share a mirror pty"))
+        .collect::<Result<Vec<_>>>()?;
+    let watch = Arc::new(OutputWatch::default());
+    let pty = DrainedPty::spawn_mirrored(sh_command(&armed.script), watch, inputs)?;
+    let mut watches: Vec<Arc<OutputWatch>> = mirrors.iter().map(|m| m.output.clone()).collect();
+    if watches.is_empty() {
+        watches.push(pty.output.clone());
+    }
+    let ends: Vec<_> = watches
+        .iter()
+        .map(|w| w.watch(marker("END").as_bytes()))
+        .collect();
+    let start = armed.go.fire(timeout)?;
+    let finished = wait_for_file(&armed.done, timeout)?;
+    let mut painted = None;
+    for (watch, end) in watches.iter().zip(ends) {
+        painted = painted.max(Some(watch.wait_seen(end, timeout, "the end marker")?));
+    }
+    Ok(Timeline {
+        start,
+        finished,
+        painted,
+    })
+}
+
+fn run_multiplexed(
+    env: &Env,
+    who: Contender,
+    workload: Workload,
+    viewers: Viewers,
+    dir: &Path,
+) -> Result<Timeline> {
+    let timeout = env.plan.step_timeout;
+    let armed = arm(env, workload, dir, 0)?;
+    let mux = env.start(who)?;
+    mux.spawn_session(SESSION, &armed.script)?;
+    let mut drained: Vec<DrainedPty> = Vec::new();
+    for _ in 0..viewers.drained() {
+        let (pty, ready) = spawn_watching(mux.attach_command(SESSION), &marker("READY"))?;
+        pty.output
+            .wait_seen(ready, timeout, "the viewer to show the session")?;
+        drained.push(pty);
+    }
+    let frozen = match viewers {
+        Viewers::DrainedAndFrozen => Some(FrozenPty::spawn(mux.attach_command(SESSION))?),
+        _ => None,
+    };
+    let expected = drained.len() + usize::from(frozen.is_some());
+    wait_until(
+        "every viewer to be attached",
+        timeout,
+        Duration::from_millis(10),
+        || Ok(mux.client_count(SESSION)? == expected),
+    )?;
+    let ends: Vec<_> = drained
+        .iter()
+        .map(|pty| pty.output.watch(marker("END").as_bytes()))
+        .collect();
+    let start = armed.go.fire(timeout)?;
+    let finished = wait_for_file(&armed.done, timeout)?;
+    let mut painted = None;
+    for (pty, end) in drained.iter().zip(ends) {
+        let at = pty
+            .output
+            .wait_seen(end, timeout, "the end marker in a viewer")?;
+        painted = painted.max(Some(at));
+    }
+    // Clients go before their server.
+    drop(frozen);
+    drop(drained);
+    drop(mux);
+    Ok(Timeline {
+        start,
+        finished,
+        painted,
+    })
 }
