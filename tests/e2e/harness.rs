@@ -142,6 +142,13 @@ impl Home {
         });
     }
 
+    /// Waits until `symp capture NAME` (the server's own screen) shows `needle`.
+    pub fn wait_screen(&self, name: &str, needle: &str) {
+        wait_until(&format!("{needle:?} on {name}'s screen"), || {
+            self.ok(&["capture", name]).contains(needle)
+        });
+    }
+
     pub fn socket(&self) -> PathBuf {
         self.path().join("symp.sock")
     }
@@ -291,8 +298,18 @@ impl Term {
     }
 
     /// Waits until the screen satisfies `cond`; a timeout shows what the screen had.
-    pub fn wait_for(&self, what: &str, mut cond: impl FnMut(&vt100::Screen) -> bool) {
-        let deadline = Instant::now() + TIMEOUT;
+    pub fn wait_for(&self, what: &str, cond: impl FnMut(&vt100::Screen) -> bool) {
+        self.wait_for_within(TIMEOUT, what, cond);
+    }
+
+    /// `wait_for` with a time limit of its own, for work that scales with its input.
+    pub fn wait_for_within(
+        &self,
+        limit: Duration,
+        what: &str,
+        mut cond: impl FnMut(&vt100::Screen) -> bool,
+    ) {
+        let deadline = Instant::now() + limit;
         while !self.with_screen(&mut cond) {
             assert!(
                 Instant::now() < deadline,

@@ -14,6 +14,7 @@ mod input_modes;
 mod lifecycle;
 mod lost_sessions;
 mod no_orphans;
+mod parser_lag;
 mod peer_uid;
 mod queries;
 mod screen_size;

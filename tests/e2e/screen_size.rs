@@ -108,7 +108,7 @@ fn smaller_and_larger_clients_see_the_picture_clipped_and_padded() {
             gate.to_str().expect("utf8"),
         ],
     );
-    home.ok(&["wait", "rows", "--match", "^23", "--timeout", "10"]);
+    home.wait_screen("rows", "\n23");
     // Read-only, so neither takes the pty to its own size.
     let small = Term::symp(&home, &["attach", "rows", "--read-only"], 40, 10);
     let large = Term::symp(&home, &["attach", "rows", "--read-only"], 100, 30);

@@ -11,7 +11,7 @@ fn attaching_replays_earlier_lines_into_the_terminals_scrollback() {
         &["bash", "-c", "seq -f 'line-%g' 1 200; exec sleep 1000"],
     );
     // Only attach once the server's screen has all of it: this is replay, not live output.
-    home.ok(&["wait", "chatty", "--match", "line-200", "--timeout", "10"]);
+    home.wait_screen("chatty", "line-200");
 
     let term = Term::symp(&home, &["attach", "chatty"], 80, 24);
     term.wait_for_text("line-200");
