@@ -2,8 +2,22 @@
 
 use std::process::Command;
 
-/// A few Markdown bullet lines describing this machine and the tools measured.
-pub fn describe(symp_exe: &std::path::Path, tmux: Option<&std::path::Path>) -> String {
+/// The 1, 5 and 15 minute load averages: on a shared machine, how busy it was.
+pub fn load_average() -> String {
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    load.split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A few Markdown bullet lines describing this machine and the tools measured;
+/// `load_before` is the load average read before the run.
+pub fn describe(
+    symp_exe: &std::path::Path,
+    tmux: Option<&std::path::Path>,
+    load_before: &str,
+) -> String {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -20,11 +34,10 @@ pub fn describe(symp_exe: &std::path::Path, tmux: Option<&std::path::Path>) -> S
     });
     let symp = first_line(&symp_exe.to_string_lossy(), &["--version"]);
     let rustc = first_line("rustc", &["-V"]);
-    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     format!(
-        "- cores (nproc): {cores}\n- CPU: {cpu}\n- kernel: {kernel}\n- {tmux}\n- {symp} ({})\n- {rustc}\n- load average at start: {}\n",
+        "- cores (nproc): {cores}\n- CPU: {cpu}\n- kernel: {kernel}\n- {tmux}\n- {symp} ({})\n- {rustc}\n- load average (1/5/15 min) before the run: {load_before}; after: {}\n",
         symp_exe.display(),
-        load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+        load_average()
     )
 }
 

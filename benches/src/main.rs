@@ -36,11 +36,12 @@ fn main() -> Result<()> {
         tmux_exe,
     };
     let jobs = suite::jobs(&env, options.only.as_deref());
+    let load_before = machine::load_average();
     let started = std::time::Instant::now();
     let results = suite::run_all(&env, &jobs);
     println!(
         "{}",
-        machine::describe(&env.symp_exe, env.tmux_exe.as_deref())
+        machine::describe(&env.symp_exe, env.tmux_exe.as_deref(), &load_before)
     );
     println!(
         "{} repetition(s), {} mode, {:.0?} in all.\n",
