@@ -98,21 +98,32 @@ pub fn signal(pid: i32, sig: Signal) {
     kill(Pid::from_raw(pid), sig).unwrap_or_else(|e| panic!("kill -{sig} {pid}: {e}"));
 }
 
-/// Kills, when dropped, whichever of these processes still runs the same command:
-/// for programs a test deliberately orphans, so a failing test leaves nothing behind.
-pub struct KillOnDrop(Vec<(i32, Vec<String>)>);
+/// Field 22 of /proc/PID/stat: when the process started, which exec leaves alone.
+fn start_time(pid: i32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat[stat.rfind(')')? + 1..]
+        .split_whitespace()
+        .nth(19)?
+        .parse()
+        .ok()
+}
+
+/// Kills, when dropped, whichever of these processes still runs (the same process,
+/// not a reuse of its pid): for programs a test deliberately orphans, so a failing
+/// test leaves nothing behind.
+pub struct KillOnDrop(Vec<(i32, Option<u64>)>);
 
 impl KillOnDrop {
     pub fn new(pids: &[i32]) -> Self {
-        Self(pids.iter().map(|&p| (p, cmdline(p))).collect())
+        Self(pids.iter().map(|&p| (p, start_time(p))).collect())
     }
 }
 
 impl Drop for KillOnDrop {
     fn drop(&mut self) {
-        for (pid, args) in &self.0 {
-            if alive(*pid) && cmdline(*pid) == *args {
-                let _ = kill(Pid::from_raw(*pid), Signal::SIGKILL);
+        for &(pid, started) in &self.0 {
+            if alive(pid) && start_time(pid) == started {
+                let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
             }
         }
     }
