@@ -61,3 +61,35 @@ fn a_session_running_when_the_server_is_killed_is_listed_as_lost() {
     assert_eq!(home.names(true), ["ended"]);
     assert!(procfs::alive(program), "the test expected a real orphan");
 }
+
+#[test]
+fn an_attached_client_whose_server_dies_says_so_and_restores_the_terminal() {
+    let home = Home::new();
+    home.spawn(
+        "doomed",
+        &[
+            "sh",
+            "-c",
+            r"printf '\033[?1049h\033[?25lbusy'; exec sleep 1000",
+        ],
+    );
+    let program = home.pid("doomed");
+    let _cleanup = KillOnDrop::new(&[program]);
+    let mut term = crate::harness::Term::symp(&home, &["attach", "doomed"], 80, 24);
+    term.wait_for_text("busy");
+    let server = home.server_pid().expect("server");
+
+    procfs::signal(server, Signal::SIGKILL);
+    assert_eq!(term.wait_exit(), 1);
+    term.wait_for_text("symp: ");
+    term.with_screen(|s| {
+        assert!(!s.alternate_screen(), "left on the alternate screen");
+        assert!(!s.hide_cursor(), "cursor left hidden");
+    });
+    let text = term.text();
+    let message = text
+        .lines()
+        .find(|l| l.starts_with("symp: "))
+        .expect("message");
+    assert!(message.contains("server"), "{message}");
+}
