@@ -9,9 +9,10 @@ use crate::wire::Wire;
 
 /// A server with a shell session and an attached client, before the trouble starts.
 struct Bystanders {
+    // Fields drop in order: the client goes before its server.
+    watcher: Term,
     home: Home,
     server: i32,
-    watcher: Term,
 }
 
 impl Bystanders {
@@ -22,9 +23,9 @@ impl Bystanders {
         watcher.wait_for_text("$ ");
         let server = home.server_pid().expect("server");
         Self {
+            watcher,
             home,
             server,
-            watcher,
         }
     }
 
