@@ -187,9 +187,16 @@ pub fn report_usage_error(err: clap::Error) -> ExitCode {
         }
         _ => {}
     }
+    // clap's message runs until the first blank line (then comes Usage:); fold it
+    // into one line so it names what was wrong, e.g. the missing argument.
     let rendered = err.render().to_string();
-    let first = rendered.lines().next().unwrap_or("invalid usage");
-    let message = first.trim_start_matches("error: ");
+    let message: Vec<&str> = rendered
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect();
+    let message = message.join(" ");
+    let message = message.trim_start_matches("error: ");
     eprintln!("symp: {message} (see `symp --help`)");
     ExitCode::from(2)
 }

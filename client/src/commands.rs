@@ -10,6 +10,7 @@ use symp_server::{procs, Paths};
 use crate::attach::{self, AttachOptions};
 use crate::cli::{Cli, Command, ServerAction, SpawnArgs};
 use crate::connect::{self, request, runtime, try_connect};
+use crate::output::{outln, write};
 use crate::{json, list_view, script_commands};
 
 pub fn run(cli: Cli) -> Result<u8> {
@@ -43,7 +44,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         } => {
             let req = spawn_request(name, &spawn, command)?;
             match runtime()?.block_on(request(&paths, ClientMsg::Spawn(req)))? {
-                ServerMsg::Spawned { name, .. } => println!("{name}"),
+                ServerMsg::Spawned { name, .. } => outln!("{name}")?,
                 other => bail!("unexpected reply: {other:?}"),
             }
             Ok(0)
@@ -56,12 +57,10 @@ pub fn run(cli: Cli) -> Result<u8> {
             };
             if json {
                 let rows: Vec<json::SessionJson> = sessions.iter().map(Into::into).collect();
-                println!("{}", serde_json::to_string_pretty(&rows)?);
+                outln!("{}", serde_json::to_string_pretty(&rows)?)?;
             } else {
-                print!(
-                    "{}",
-                    list_view::render(&sessions, symp_server::events::now_ms())
-                );
+                let table = list_view::render(&sessions, symp_server::events::now_ms());
+                write(format_args!("{table}"))?;
             }
             Ok(0)
         }
@@ -142,7 +141,7 @@ async fn server_command(paths: &Paths, action: ServerAction) -> Result<u8> {
     match action {
         ServerAction::Start { .. } => {
             if let Some(pid) = server_pid(paths).await? {
-                println!("server already running (pid {pid})");
+                outln!("server already running (pid {pid})")?;
                 return Ok(0);
             }
             connect::spawn_server(paths)?;
@@ -150,12 +149,12 @@ async fn server_command(paths: &Paths, action: ServerAction) -> Result<u8> {
             let pid = server_pid(paths)
                 .await?
                 .context("the server stopped right after starting")?;
-            println!("server started (pid {pid})");
+            outln!("server started (pid {pid})")?;
             Ok(0)
         }
         ServerAction::Status => match try_connect(paths).await? {
             None => {
-                println!("no server running");
+                outln!("no server running")?;
                 Ok(1)
             }
             Some(mut conn) => {
@@ -169,14 +168,14 @@ async fn server_command(paths: &Paths, action: ServerAction) -> Result<u8> {
                 else {
                     bail!("unexpected reply to status");
                 };
-                println!("server running (pid {pid}, version {version}, {running} running of {sessions} sessions)");
-                println!("socket {}", paths.socket().display());
+                outln!("server running (pid {pid}, version {version}, {running} running of {sessions} sessions)")?;
+                outln!("socket {}", paths.socket().display())?;
                 Ok(0)
             }
         },
         ServerAction::Stop => {
             let Some(mut conn) = try_connect(paths).await? else {
-                println!("no server running");
+                outln!("no server running")?;
                 return Ok(0);
             };
             futures_util::SinkExt::send(&mut conn, ClientMsg::ServerStop).await?;
@@ -189,7 +188,7 @@ async fn server_command(paths: &Paths, action: ServerAction) -> Result<u8> {
                 }
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
-            println!("server stopped");
+            outln!("server stopped")?;
             Ok(0)
         }
     }

@@ -6,6 +6,7 @@ mod commands;
 mod connect;
 mod json;
 mod list_view;
+mod output;
 mod script_commands;
 
 use std::process::ExitCode;
@@ -19,18 +20,13 @@ fn main() -> ExitCode {
     };
     match commands::run(cli) {
         Ok(code) => ExitCode::from(code),
-        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) if err.chain().any(|cause| cause.is::<output::StdoutClosed>()) => {
+            ExitCode::SUCCESS
+        }
         Err(err) => {
             let message = format!("{err:#}").replace('\n', " ");
             eprintln!("symp: {message}");
             ExitCode::from(1)
         }
     }
-}
-
-/// `symp list | head` closing the pipe early is a normal way to stop reading.
-fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain()
-        .filter_map(|cause| cause.downcast_ref::<std::io::Error>())
-        .any(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
 }

@@ -1,7 +1,5 @@
 //! The commands scripts and editors use: send, capture, wait, events.
 
-use std::io::Write;
-
 use anyhow::{bail, Result};
 use futures_util::{SinkExt, StreamExt};
 use symp_protocol::{Capture, ClientMsg, HistoryRange, SendPart, ServerMsg, WaitFor};
@@ -9,6 +7,7 @@ use symp_server::Paths;
 
 use crate::connect::{connect, request};
 use crate::json::status_word;
+use crate::output::{outln, write};
 
 /// Exit code of `wait` when the timeout passes first (as timeout(1) uses).
 pub const TIMED_OUT: u8 = 124;
@@ -72,10 +71,8 @@ pub async fn capture(
     else {
         bail!("unexpected reply to capture");
     };
-    let mut out = std::io::stdout().lock();
     if json {
-        writeln!(
-            out,
+        outln!(
             "{}",
             serde_json::to_string_pretty(&capture_json(&name, &capture))?
         )?;
@@ -87,9 +84,12 @@ pub async fn capture(
                 rows.pop();
             }
         }
+        let mut text = String::new();
         for line in capture.history.iter().map(String::as_str).chain(rows) {
-            writeln!(out, "{line}")?;
+            text.push_str(line);
+            text.push('\n');
         }
+        write(format_args!("{text}"))?;
     }
     Ok(0)
 }
@@ -155,8 +155,8 @@ pub async fn wait(
     }
     if until == WaitFor::Exit {
         match status.exit_code() {
-            Some(code) => println!("{code}"),
-            None => println!("{}", status_word(status)),
+            Some(code) => outln!("{code}")?,
+            None => outln!("{}", status_word(status))?,
         }
     }
     Ok(0)
@@ -178,15 +178,10 @@ pub async fn events(paths: &Paths, name: Option<String>, json: bool) -> Result<u
             ServerMsg::Error { message } => bail!("{message}"),
             other => bail!("unexpected message: {other:?}"),
         };
-        let mut out = std::io::stdout().lock();
-        let written = if json {
-            writeln!(out, "{line}")
+        if json {
+            outln!("{line}")?;
         } else {
-            writeln!(out, "{}", human_event(&line))
-        };
-        // A closed pipe (`symp events | head`) is a normal way to stop.
-        if written.and_then(|()| out.flush()).is_err() {
-            return Ok(0);
+            outln!("{}", human_event(&line))?;
         }
     }
     Ok(0)

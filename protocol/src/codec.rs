@@ -17,7 +17,7 @@ pub enum ProtocolError {
     Oversized(usize),
     #[error("malformed frame: {0}")]
     Malformed(#[from] postcard::Error),
-    #[error("i/o: {0}")]
+    #[error(transparent)]
     Io(#[from] std::io::Error),
 }
 

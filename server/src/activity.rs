@@ -16,7 +16,8 @@ use crate::session::Session;
 const SAMPLE_INTERVAL: Duration = Duration::from_millis(100);
 
 pub async fn monitor(session: Arc<Session>, idle_after: Duration) {
-    let mut head = session.log.subscribe();
+    // The picture is the shadow screen's, so follow the parser, not the raw output.
+    let mut parsed = session.log.subscribe_parsed();
     let mut status = session.watch_status();
     let mut last_picture = session.shadow().picture_hash();
     let mut last_change = Instant::now();
@@ -24,7 +25,7 @@ pub async fn monitor(session: Arc<Session>, idle_after: Duration) {
     loop {
         let quiet_until = last_change + idle_after;
         tokio::select! {
-            changed = head.changed() => {
+            changed = parsed.changed() => {
                 if changed.is_err() {
                     return;
                 }
@@ -33,7 +34,7 @@ pub async fn monitor(session: Arc<Session>, idle_after: Duration) {
                     // `exited` is the last word; no busy/idle after it.
                     return;
                 }
-                head.borrow_and_update();
+                parsed.borrow_and_update();
                 let picture = session.shadow().picture_hash();
                 if picture != last_picture {
                     last_picture = picture;

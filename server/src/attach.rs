@@ -94,6 +94,7 @@ where
     W: Sink<ServerMsg, Error = ProtocolError> + Unpin,
 {
     let mut head = session.log.subscribe();
+    let mut parsed = session.log.subscribe_parsed();
     let mut pty_size = session.watch_size();
     let mut status = session.watch_status();
     let (mut mode, snapshot) = redraw(session, *client_size.borrow_and_update(), REPLAY_LINES);
@@ -135,12 +136,14 @@ where
             return Ok(());
         }
         tokio::select! {
-            changed = head.changed() => {
+            changed = head.changed(), if matches!(mode, Mode::Raw { .. }) => {
                 if changed.is_err() { bail!("session output closed"); }
-                if matches!(mode, Mode::Clipped(_)) {
-                    // Let the parser catch up and coalesce bursts into one frame.
-                    tokio::time::sleep(CLIPPED_FRAME_INTERVAL).await;
-                }
+            }
+            // A clipped view is drawn from the shadow screen, so it follows the parser.
+            changed = parsed.changed(), if matches!(mode, Mode::Clipped(_)) => {
+                if changed.is_err() { bail!("session output closed"); }
+                // Coalesce a burst into one frame.
+                tokio::time::sleep(CLIPPED_FRAME_INTERVAL).await;
             }
             _ = pty_size.changed() => {
                 let (new_mode, bytes) = redraw(session, *client_size.borrow(), 0);

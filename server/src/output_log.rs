@@ -25,6 +25,9 @@ pub struct OutputLog {
     data_arrived: Condvar,
     /// The head seq, for async viewers.
     head_tx: watch::Sender<u64>,
+    /// The parsed seq, for whoever reads the shadow screen (clipped views,
+    /// `wait --match`, activity): it moves after the head, and last.
+    parsed_tx: watch::Sender<u64>,
 }
 
 struct LogState {
@@ -78,6 +81,7 @@ impl OutputLog {
             parser_advanced: Condvar::new(),
             data_arrived: Condvar::new(),
             head_tx: watch::channel(0).0,
+            parsed_tx: watch::channel(0).0,
         }
     }
 
@@ -124,6 +128,11 @@ impl OutputLog {
 
     pub fn subscribe(&self) -> watch::Receiver<u64> {
         self.head_tx.subscribe()
+    }
+
+    /// Changes each time the shadow screen has taken in more output.
+    pub fn subscribe_parsed(&self) -> watch::Receiver<u64> {
+        self.parsed_tx.subscribe()
     }
 
     pub fn head(&self) -> u64 {
@@ -174,6 +183,7 @@ impl OutputLog {
         st.evict();
         drop(st);
         self.parser_advanced.notify_all();
+        self.parsed_tx.send_replace(seq);
     }
 
     /// Reads up to `max` bytes at a viewer's cursor.

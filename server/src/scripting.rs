@@ -197,7 +197,8 @@ async fn wait_idle(session: &Session, millis: u64) {
 /// The regex matches the visible screen (and the scrollback if asked), checked each
 /// time output arrives. False if the program ends without a match.
 async fn wait_match(session: &Session, regex: &Regex, scrollback: bool) -> bool {
-    let mut head = session.log.subscribe();
+    // The screen is the shadow's: look again each time the parser moves on.
+    let mut parsed = session.log.subscribe_parsed();
     let mut status = session.watch_status();
     loop {
         let running = session.status().is_running();
@@ -208,7 +209,7 @@ async fn wait_match(session: &Session, regex: &Regex, scrollback: bool) -> bool 
             return false;
         }
         tokio::select! {
-            _ = head.changed() => tokio::time::sleep(MATCH_INTERVAL).await,
+            _ = parsed.changed() => tokio::time::sleep(MATCH_INTERVAL).await,
             _ = status.changed() => {}
         }
     }

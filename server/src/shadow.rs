@@ -44,10 +44,9 @@ impl vt100::Callbacks for ShadowState {
             (Some(b'?'), 'h' | 'l') if params.iter().any(|p| p == &[1004]) => {
                 self.focus_reporting = c == 'h';
             }
-            (Some(b'>'), 'u') => {
-                if self.kitty_flags.len() < 64 {
-                    self.kitty_flags.push(first.unwrap_or(0));
-                }
+            // The stack is bounded, as kitty bounds it.
+            (Some(b'>'), 'u') if self.kitty_flags.len() < 64 => {
+                self.kitty_flags.push(first.unwrap_or(0));
             }
             (Some(b'<'), 'u') => {
                 let n = usize::from(first.unwrap_or(1).max(1));

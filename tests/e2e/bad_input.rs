@@ -174,9 +174,6 @@ fn bad_option_values_are_errors() {
 }
 
 #[test]
-#[ignore = "bug in client/src/cli.rs: report_usage_error keeps only the first line of clap's \
-            error, which for a missing argument is 'the following required arguments were not \
-            provided:' with the arguments themselves on the next line"]
 fn a_missing_argument_error_names_the_argument() {
     let home = Home::new();
     let message = fails(&home, &["kill"], 2);

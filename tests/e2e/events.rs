@@ -36,6 +36,25 @@ impl EventReader {
         Self { child, lines }
     }
 
+    /// Events flow from the moment the reader subscribes, which we cannot see from
+    /// outside: spawn short-lived probes until one's `spawned` event comes through.
+    fn wait_until_subscribed(&self, home: &Home) {
+        let deadline = std::time::Instant::now() + TIMEOUT;
+        for n in 0.. {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the events reader never subscribed"
+            );
+            let probe = format!("probe-{n}");
+            home.spawn(&probe, &["true"]);
+            while let Ok(event) = self.lines.recv_timeout(Duration::from_millis(200)) {
+                if event["session"] == probe.as_str() && event["event"] == "spawned" {
+                    return;
+                }
+            }
+        }
+    }
+
     /// The next event of `kind` for `session`, skipping others.
     fn expect(&self, session: &str, kind: &str) -> serde_json::Value {
         loop {
@@ -63,9 +82,7 @@ fn events_follow_a_session_from_spawn_to_removal() {
     let home = Home::new();
     home.ok(&["server", "start"]);
     let events = EventReader::start(&home, None);
-    // The reader is subscribed once a first event reaches it.
-    home.spawn("probe", &["true"]);
-    events.expect("probe", "spawned");
+    events.wait_until_subscribed(&home);
 
     home.spawn_shell("ev");
     let spawned = events.expect("ev", "spawned");
@@ -98,7 +115,13 @@ fn events_can_be_filtered_by_session_and_idle_follows_busy() {
     let home = Home::new();
     home.spawn_shell("a");
     let events = EventReader::start(&home, Some("a"));
-    events.expect("a", "idle");
+    // Subscribed once something about `a` arrives: its first idle, or a busy/idle
+    // pair from typing into it.
+    let first = events.lines.recv_timeout(TIMEOUT).expect("an event for a");
+    assert_eq!(first["session"], "a");
+    if first["event"] != "idle" {
+        events.expect("a", "idle");
+    }
     home.spawn("b", &["true"]);
     home.ok(&["send", "a", "echo hello", "--enter"]);
     events.expect("a", "busy");

@@ -20,10 +20,6 @@ fn an_attaching_client_sees_the_end_of_a_burst() {
 }
 
 #[test]
-#[ignore = "bug in server/src/scripting.rs: wait_match re-checks the screen only when the \
-            output log's head moves, but the screen is the parser's, which lags; once the \
-            program falls silent the head never moves again and wait --match hangs until \
-            its timeout although the screen shows the match a moment later"]
 fn wait_match_sees_the_end_of_a_burst() {
     let home = Home::new();
     home.spawn("burst", &["bash", "-c", BURST]);

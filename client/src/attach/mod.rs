@@ -19,6 +19,7 @@ use tokio::time::Instant;
 
 use crate::commands::terminal_size;
 use crate::connect::{connect, recv};
+use crate::output::outln;
 use keys::{DetachFilter, DetachKey, KeyAction, DOUBLE_PRESS_WINDOW_MS};
 use terminal::RawModeGuard;
 
@@ -149,8 +150,8 @@ pub async fn run(paths: &Paths, options: AttachOptions) -> Result<u8> {
     drop(conn);
     guard.restore();
     match outcome {
-        Outcome::Detached => println!("[detached from {name}]"),
-        Outcome::Ended(status) => println!("[{name} {}]", ended_text(status)),
+        Outcome::Detached => outln!("[detached from {name}]")?,
+        Outcome::Ended(status) => outln!("[{name} {}]", ended_text(status))?,
         Outcome::Hangup => {}
         Outcome::Failed(message) => bail!("{message}"),
     }
