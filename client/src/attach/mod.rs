@@ -84,6 +84,7 @@ pub async fn run(paths: &Paths, options: AttachOptions) -> Result<u8> {
         bail!("unexpected reply to attach")
     };
     let mut guard = RawModeGuard::enter()?;
+    write_out(terminal::SAVE_TITLE.as_bytes())?;
     write_out(&first)?;
 
     let mut keys = spawn_stdin_reader();

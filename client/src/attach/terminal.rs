@@ -5,7 +5,8 @@ use std::io::Write;
 
 /// Undoes whatever modes the session's program set in our terminal: main screen,
 /// normal keys, no paste brackets, no mouse, no focus events, no kitty keyboard
-/// flags, default cursor, visible cursor, no synchronized update left open.
+/// flags, default cursor, visible cursor, no synchronized update left open, and
+/// the title it had.
 pub const RESET_MODES: &str = concat!(
     "\x1b[?2026l",
     "\x1b[0m",
@@ -17,7 +18,12 @@ pub const RESET_MODES: &str = concat!(
     "\x1b[<99u",
     "\x1b[0 q",
     "\x1b[?25h",
+    // Give back the title we saved on the way in (xterm's title stack).
+    "\x1b[23;0t",
 );
+
+/// Saves the terminal's title, which the session's title replaces while attached.
+pub const SAVE_TITLE: &str = "\x1b[22;0t";
 
 /// Raw mode for as long as it lives.
 pub struct RawModeGuard {
