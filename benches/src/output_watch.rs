@@ -88,11 +88,6 @@ impl OutputWatch {
         self.changed.notify_all();
     }
 
-    /// Bytes seen so far.
-    pub fn total(&self) -> u64 {
-        self.lock().total
-    }
-
     /// When the needle arrived; waits up to `timeout` for it.
     pub fn wait_seen(&self, id: NeedleId, timeout: Duration, what: &str) -> Result<Instant> {
         let deadline = Instant::now() + timeout;
