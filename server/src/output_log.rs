@@ -40,6 +40,9 @@ struct LogState {
     /// Terminal queries cut out of the stream, at the seq where they stood.
     queries: VecDeque<(u64, Query)>,
     closed: bool,
+    /// Who sleeps on a condvar now: a notify costs a syscall, so only wake sleepers.
+    parser_waiting: bool,
+    reader_waiting: bool,
 }
 
 /// What a viewer finds at its cursor.
@@ -77,6 +80,8 @@ impl OutputLog {
                 parsed: 0,
                 queries: VecDeque::new(),
                 closed: false,
+                parser_waiting: false,
+                reader_waiting: false,
             }),
             parser_advanced: Condvar::new(),
             data_arrived: Condvar::new(),
@@ -97,10 +102,12 @@ impl OutputLog {
     pub fn append(&self, chunk: Bytes, queries: &[(usize, Query)]) {
         let mut st = self.lock();
         while (st.head - st.parsed) as usize > MAX_PARSER_LAG && !st.closed {
+            st.reader_waiting = true;
             st = self
                 .parser_advanced
                 .wait(st)
                 .unwrap_or_else(|p| p.into_inner());
+            st.reader_waiting = false;
         }
         let start = st.head;
         for &(offset, query) in queries {
@@ -112,8 +119,11 @@ impl OutputLog {
         }
         st.evict();
         let head = st.head;
+        let wake_parser = st.parser_waiting;
         drop(st);
-        self.data_arrived.notify_all();
+        if wake_parser {
+            self.data_arrived.notify_all();
+        }
         self.head_tx.send_replace(head);
     }
 
@@ -151,10 +161,12 @@ impl OutputLog {
             if st.closed {
                 return None;
             }
+            st.parser_waiting = true;
             st = self
                 .data_arrived
                 .wait(st)
                 .unwrap_or_else(|p| p.into_inner());
+            st.parser_waiting = false;
         }
         let start = st.parsed;
         let end = st.head.min(start + max as u64);
@@ -181,8 +193,11 @@ impl OutputLog {
             st.queries.pop_front();
         }
         st.evict();
+        let wake_reader = st.reader_waiting;
         drop(st);
-        self.parser_advanced.notify_all();
+        if wake_reader {
+            self.parser_advanced.notify_all();
+        }
         self.parsed_tx.send_replace(seq);
     }
 

@@ -22,6 +22,11 @@ use crate::session::Session;
 
 /// One pty read; the kernel hands out at most about 4 KiB at a time anyway.
 const READ_SIZE: usize = 16 * 1024;
+/// Chunks are carved out of allocations this big, so a chunk costs no malloc.
+const ARENA_SIZE: usize = 64 * 1024;
+/// After a small batch the parser waits this long for more, so a stream of tiny
+/// writes (`seq`, a spinner) wakes it hundreds of times a second, not per write.
+const PARSER_PACING: Duration = Duration::from_millis(2);
 /// The most the parser takes per lock of the shadow screen, so an attach never
 /// waits long for it.
 const PARSE_BATCH: usize = 64 * 1024;
@@ -51,32 +56,38 @@ pub fn start(
 
 fn read_output(session: &Session, mut reader: Box<dyn Read + Send>) {
     let mut scanner = QueryScanner::default();
-    let mut buf = BytesMut::with_capacity(READ_SIZE * 4);
+    // Read into one reused buffer, then copy just what came into the chunk arena:
+    // most reads are short, and zeroing a fresh buffer per read cost more than the copy.
+    let mut scratch = vec![0u8; READ_SIZE];
+    let mut arena = BytesMut::new();
     loop {
-        if buf.capacity() - buf.len() < READ_SIZE {
-            buf.reserve(READ_SIZE * 4);
-        }
-        buf.resize(READ_SIZE, 0);
-        let n = match reader.read(&mut buf[..]) {
+        let n = match reader.read(&mut scratch) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             // EIO: every slave fd is closed, the program and its children are gone.
             Err(_) => break,
         };
-        buf.truncate(n);
-        let chunk = buf.split().freeze();
         session.last_output_ms.store(now_ms(), Ordering::Relaxed);
-        let (kept, queries) = scanner.scan(&chunk);
-        match kept {
-            std::borrow::Cow::Borrowed(_) => session.log.append(chunk, &queries),
-            std::borrow::Cow::Owned(bytes) => session.log.append(bytes.into(), &queries),
+        let (kept, queries) = scanner.scan(&scratch[..n]);
+        if arena.capacity() < kept.len() {
+            arena.reserve(ARENA_SIZE.max(kept.len()));
         }
+        arena.extend_from_slice(&kept);
+        session.log.append(arena.split().freeze(), &queries);
     }
     session.log.close();
 }
 
+/// Niceness of the shadow parser thread (0 is normal, 19 the lowest).
+const PARSER_NICENESS: i32 = 10;
+
 fn parse_output(session: &Session) {
+    // The shadow is background work: when CPU is short, the program, the reader
+    // and the viewers go first and the parser catches up when they pause. Its lag
+    // is bounded by the log (MAX_PARSER_LAG), and attach/resync never wait for it.
+    // On Linux a thread id names just this thread.
+    let _ = rustix::process::setpriority_process(Some(rustix::thread::gettid()), PARSER_NICENESS);
     let mut replies = Vec::new();
     while let Some(batch) = session.log.next_for_parser(PARSE_BATCH) {
         let end = batch.start + batch.bytes.len() as u64;
@@ -100,6 +111,9 @@ fn parse_output(session: &Session) {
         session.log.mark_parsed(end);
         for reply in replies.drain(..) {
             session.write_input_blocking(reply);
+        }
+        if batch.bytes.len() < READ_SIZE {
+            std::thread::sleep(PARSER_PACING);
         }
         if title_after != title_before {
             session
