@@ -72,8 +72,10 @@ pub fn run(paths: Paths) -> Result<()> {
         Err((_, err)) => return Err(err).context("cannot lock the server lock file"),
     };
     init_logging(&paths)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // One thread runs every connection and pty task: the work there is moving bytes,
+    // and a keystroke, its echo and the frames that carry them then never wait for
+    // another thread to wake. Parsing, the heavy part, has threads of its own.
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;

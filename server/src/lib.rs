@@ -14,6 +14,7 @@ pub mod output_log;
 pub mod paths;
 pub mod procs;
 mod pty;
+mod pty_fd;
 mod pump;
 pub mod queries;
 pub mod registry;

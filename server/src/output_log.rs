@@ -19,8 +19,6 @@ const MAX_PARSER_LAG: usize = 16 * 1024 * 1024;
 
 pub struct OutputLog {
     state: Mutex<LogState>,
-    /// Signalled when the parser advances (the reader may be waiting on lag).
-    parser_advanced: Condvar,
     /// Signalled when bytes arrive or the log closes (the parser may be waiting).
     data_arrived: Condvar,
     /// The head seq, for async viewers.
@@ -40,9 +38,9 @@ struct LogState {
     /// Terminal queries cut out of the stream, at the seq where they stood.
     queries: VecDeque<(u64, Query)>,
     closed: bool,
-    /// Who sleeps on a condvar now: a notify costs a syscall, so only wake sleepers.
+    /// Whether the parser sleeps on `data_arrived`: a notify costs a syscall, so
+    /// only a sleeping parser is woken.
     parser_waiting: bool,
-    reader_waiting: bool,
 }
 
 /// What a viewer finds at its cursor.
@@ -81,9 +79,7 @@ impl OutputLog {
                 queries: VecDeque::new(),
                 closed: false,
                 parser_waiting: false,
-                reader_waiting: false,
             }),
-            parser_advanced: Condvar::new(),
             data_arrived: Condvar::new(),
             head_tx: watch::channel(0).0,
             parsed_tx: watch::channel(0).0,
@@ -97,18 +93,26 @@ impl OutputLog {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Appends a chunk (reader thread). `queries` carry offsets into `chunk`.
-    /// Blocks only while the shadow parser is more than `MAX_PARSER_LAG` behind.
+    /// Resolves once the shadow parser is less than `MAX_PARSER_LAG` behind: the
+    /// reader awaits this before reading more, the only back-pressure on the program.
+    pub async fn room_for_more(&self) {
+        let mut parsed = self.parsed_tx.subscribe();
+        loop {
+            {
+                let st = self.lock();
+                if (st.head - st.parsed) as usize <= MAX_PARSER_LAG || st.closed {
+                    return;
+                }
+            }
+            if parsed.changed().await.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// Appends a chunk (the reader). `queries` carry offsets into `chunk`. Never blocks.
     pub fn append(&self, chunk: Bytes, queries: &[(usize, Query)]) {
         let mut st = self.lock();
-        while (st.head - st.parsed) as usize > MAX_PARSER_LAG && !st.closed {
-            st.reader_waiting = true;
-            st = self
-                .parser_advanced
-                .wait(st)
-                .unwrap_or_else(|p| p.into_inner());
-            st.reader_waiting = false;
-        }
         let start = st.head;
         for &(offset, query) in queries {
             st.queries.push_back((start + offset as u64, query));
@@ -131,7 +135,6 @@ impl OutputLog {
     pub fn close(&self) {
         self.lock().closed = true;
         self.data_arrived.notify_all();
-        self.parser_advanced.notify_all();
         // Wake viewers so they notice the end.
         self.head_tx.send_modify(|_| {});
     }
@@ -193,11 +196,7 @@ impl OutputLog {
             st.queries.pop_front();
         }
         st.evict();
-        let wake_reader = st.reader_waiting;
         drop(st);
-        if wake_reader {
-            self.parser_advanced.notify_all();
-        }
         self.parsed_tx.send_replace(seq);
     }
 

@@ -1,7 +1,6 @@
 //! Starting a program in a new pseudo-terminal, with clear errors for every way
 //! it can fail to start, before anything is left behind.
 
-use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
@@ -9,12 +8,15 @@ use anyhow::{bail, Context, Result};
 use portable_pty::{native_pty_system, CommandBuilder, MasterPty, PtySize};
 use symp_protocol::{Size, SpawnRequest};
 
+use crate::pty_fd::PtyFd;
+
 /// A running program and the master side of its pty.
 pub struct PtyProcess {
     pub pid: u32,
+    /// Kept for resizing; dropping it (with `io`) hangs the program up.
     pub master: Box<dyn MasterPty + Send>,
-    pub reader: Box<dyn Read + Send>,
-    pub writer: Box<dyn Write + Send>,
+    /// The same master, for reading and writing on the runtime.
+    pub io: PtyFd,
 }
 
 pub fn pty_size(size: Size) -> PtySize {
@@ -57,6 +59,8 @@ pub fn spawn(req: &SpawnRequest, session_name: &str) -> Result<PtyProcess> {
     cmd.env("TERM", "xterm-256color");
     cmd.env("COLORTERM", "truecolor");
     cmd.env("SYMP_SESSION", session_name);
+    // Everything that can fail goes before the spawn, so a failure leaves no program.
+    let io = PtyFd::from_master(&*pair.master)?;
     let child = pair
         .slave
         .spawn_command(cmd)
@@ -67,16 +71,10 @@ pub fn spawn(req: &SpawnRequest, session_name: &str) -> Result<PtyProcess> {
     // We reap with waitpid ourselves (portable-pty loses the signal number);
     // dropping the handle neither kills nor waits.
     drop(child);
-    let reader = pair
-        .master
-        .try_clone_reader()
-        .context("cannot read the pty")?;
-    let writer = pair.master.take_writer().context("cannot write the pty")?;
     Ok(PtyProcess {
         pid,
         master: pair.master,
-        reader,
-        writer,
+        io,
     })
 }
 

@@ -1,8 +1,8 @@
-//! The threads that move a session's bytes: pty reader (the hot path: output into
-//! the log, queries cut out), shadow parser (screen, history, query answers, off the
-//! hot path), pty writer (keys in), and waiter (reaps the program, ends the session).
+//! What moves a session's bytes: the pty reader task (the hot path: output into the
+//! log, queries cut out), the shadow parser thread (screen, history, query answers,
+//! off the hot path), the pty writer task (keys in), and the waiter thread (reaps
+//! the program, ends the session).
 
-use std::io::{Read, Write};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,11 +17,16 @@ use tokio::sync::mpsc;
 
 use crate::events::{now_ms, EventKind};
 use crate::procs;
+use crate::pty_fd::PtyFd;
 use crate::queries::QueryScanner;
 use crate::session::Session;
 
 /// One pty read; the kernel hands out at most about 4 KiB at a time anyway.
 const READ_SIZE: usize = 16 * 1024;
+/// Reads shorter than this, in quick succession, mean a stream of tiny writes.
+const COALESCE_BELOW: usize = 1024;
+/// How long such a stream gathers before the next read (the pty buffers 64 KiB).
+const COALESCE_PAUSE: Duration = Duration::from_millis(1);
 /// Chunks are carved out of allocations this big, so a chunk costs no malloc.
 const ARENA_SIZE: usize = 64 * 1024;
 /// After a small batch the parser waits this long for more, so a stream of tiny
@@ -31,12 +36,7 @@ const PARSER_PACING: Duration = Duration::from_millis(2);
 /// waits long for it.
 const PARSE_BATCH: usize = 64 * 1024;
 
-pub fn start(
-    session: &Arc<Session>,
-    reader: Box<dyn Read + Send>,
-    writer: Box<dyn Write + Send>,
-    input: mpsc::Receiver<Vec<u8>>,
-) -> Result<()> {
+pub fn start(session: &Arc<Session>, pty: PtyFd, input: mpsc::Receiver<Vec<u8>>) -> Result<()> {
     let name = session.name().to_owned();
     let spawn = |role: &str, job: Box<dyn FnOnce() + Send>| {
         std::thread::Builder::new()
@@ -45,23 +45,25 @@ pub fn start(
             .with_context(|| format!("cannot start the {role} thread"))
     };
     let s = session.clone();
-    spawn("pty-read", Box::new(move || read_output(&s, reader)))?;
-    let s = session.clone();
     spawn("shadow", Box::new(move || parse_output(&s)))?;
-    spawn("pty-write", Box::new(move || write_input(writer, input)))?;
     let s = session.clone();
     spawn("wait", Box::new(move || wait_for_exit(&s)))?;
+    let pty = Arc::new(pty);
+    tokio::spawn(read_output(session.clone(), pty.clone()));
+    tokio::spawn(write_input(pty, input));
     Ok(())
 }
 
-fn read_output(session: &Session, mut reader: Box<dyn Read + Send>) {
+async fn read_output(session: Arc<Session>, pty: Arc<PtyFd>) {
     let mut scanner = QueryScanner::default();
     // Read into one reused buffer, then copy just what came into the chunk arena:
     // most reads are short, and zeroing a fresh buffer per read cost more than the copy.
     let mut scratch = vec![0u8; READ_SIZE];
     let mut arena = BytesMut::new();
+    let mut last_read = Instant::now();
     loop {
-        let n = match reader.read(&mut scratch) {
+        session.log.room_for_more().await;
+        let n = match pty.read(&mut scratch).await {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
@@ -75,6 +77,14 @@ fn read_output(session: &Session, mut reader: Box<dyn Read + Send>) {
         }
         arena.extend_from_slice(&kept);
         session.log.append(arena.split().freeze(), &queries);
+        // A stream of tiny writes (`seq`, a log tail) would cost a wakeup of every
+        // viewer per line. When short reads follow each other closely, let output
+        // gather for a moment; a lone keystroke echo never waits.
+        let streaming = last_read.elapsed() < COALESCE_PAUSE;
+        last_read = Instant::now();
+        if n < COALESCE_BELOW && streaming {
+            tokio::time::sleep(COALESCE_PAUSE).await;
+        }
     }
     session.log.close();
 }
@@ -126,13 +136,11 @@ fn parse_output(session: &Session) {
     }
 }
 
-fn write_input(mut writer: Box<dyn Write + Send>, mut input: mpsc::Receiver<Vec<u8>>) {
-    while let Some(bytes) = input.blocking_recv() {
-        if writer
-            .write_all(&bytes)
-            .and_then(|()| writer.flush())
-            .is_err()
-        {
+/// Keys, pastes and query answers, in the order they were queued; ends when the
+/// session ends (its sender is dropped) or the program can take no more input.
+async fn write_input(pty: Arc<PtyFd>, mut input: mpsc::Receiver<Vec<u8>>) {
+    while let Some(bytes) = input.recv().await {
+        if pty.write_all(&bytes).await.is_err() {
             break;
         }
     }

@@ -89,7 +89,7 @@ impl Session {
             ended_ms: AtomicU64::new(0),
             bus,
         });
-        pump::start(&session, process.reader, process.writer, input_rx)?;
+        pump::start(&session, process.io, input_rx)?;
         session.bus.emit(
             &session.meta.name,
             EventKind::Spawned {

@@ -1,11 +1,12 @@
 //! `symp attach`: mirror a session in this terminal until the detach key, the
 //! program's end, or the terminal going away.
 
+mod keyboard;
 mod keys;
 mod replies;
 mod terminal;
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 use anyhow::{bail, Result};
@@ -14,12 +15,12 @@ use nix::sys::signal::Signal;
 use symp_protocol::{ClientMsg, ServerMsg, Size, Status};
 use symp_server::Paths;
 use tokio::signal::unix::{signal, SignalKind};
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::commands::terminal_size;
 use crate::connect::{connect, recv};
 use crate::output::outln;
+use keyboard::Keyboard;
 use keys::{DetachFilter, DetachKey, KeyAction, DOUBLE_PRESS_WINDOW_MS};
 use terminal::RawModeGuard;
 
@@ -87,7 +88,7 @@ pub async fn run(paths: &Paths, options: AttachOptions) -> Result<u8> {
     write_out(terminal::SAVE_TITLE.as_bytes())?;
     write_out(&first)?;
 
-    let mut keys = spawn_stdin_reader();
+    let mut keys = Keyboard::open();
     let mut window_change = signal(SignalKind::window_change())?;
     let mut hangup = signal(SignalKind::hangup())?;
     let mut terminate = signal(SignalKind::terminate())?;
@@ -110,7 +111,7 @@ pub async fn run(paths: &Paths, options: AttachOptions) -> Result<u8> {
                 Some(Err(err)) => break Outcome::Failed(format!("bad frame from the server: {err}")),
                 None => break Outcome::Failed("lost the connection to the server".into()),
             },
-            Some(bytes) = keys.recv() => {
+            Some(bytes) = keys.next() => {
                 if replies::is_terminal_reply(&bytes) {
                     if !read_only {
                         conn.send(ClientMsg::TerminalReply(bytes)).await?;
@@ -175,25 +176,4 @@ fn write_out(bytes: &[u8]) -> Result<()> {
     out.write_all(bytes)?;
     out.flush()?;
     Ok(())
-}
-
-/// Reads the terminal on a thread of its own: a blocking read of a tty cannot be
-/// cancelled, and making the shared tty non-blocking would affect other programs.
-fn spawn_stdin_reader() -> mpsc::Receiver<Vec<u8>> {
-    let (tx, rx) = mpsc::channel(64);
-    std::thread::spawn(move || {
-        let mut stdin = std::io::stdin().lock();
-        let mut buf = [0u8; 4096];
-        loop {
-            match stdin.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    if tx.blocking_send(buf[..n].to_vec()).is_err() {
-                        break;
-                    }
-                }
-            }
-        }
-    });
-    rx
 }

@@ -1,0 +1,73 @@
+//! The pty master as a non-blocking fd on the async runtime: output is read and
+//! keys are written by tasks, not by a pair of threads per session, so a keystroke
+//! and its echo cross no thread boundary in the server.
+
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+
+use anyhow::{Context, Result};
+use nix::fcntl::{fcntl, FcntlArg, OFlag};
+use portable_pty::MasterPty;
+use tokio::io::unix::AsyncFd;
+
+pub struct PtyFd {
+    fd: AsyncFd<OwnedFd>,
+}
+
+impl PtyFd {
+    /// Duplicates the master's fd, makes it non-blocking and registers it with the
+    /// runtime. Must be called inside the runtime.
+    pub fn from_master(master: &dyn MasterPty) -> Result<Self> {
+        let raw = master.as_raw_fd().context("the pty master has no fd")?;
+        #[allow(unsafe_code)]
+        // SAFETY: `raw` is the open master fd owned by `master`, which outlives this
+        // borrow (it is borrowed from the caller for the whole call); we use the
+        // borrow only to duplicate the fd, and own the duplicate from then on.
+        let borrowed = unsafe { BorrowedFd::borrow_raw(raw) };
+        let owned = borrowed
+            .try_clone_to_owned()
+            .context("cannot duplicate the pty fd")?;
+        // O_NONBLOCK lives on the open file description, which portable-pty's own
+        // master shares; it only uses that for resize ioctls, which do not care.
+        let flags = OFlag::from_bits_truncate(fcntl(&owned, FcntlArg::F_GETFL)?);
+        fcntl(&owned, FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK))?;
+        #[allow(unsafe_code)]
+        // SAFETY: `register` needs the fd to stay open, and to be the same fd, for
+        // the life of the AsyncFd. It is an OwnedFd that the AsyncFd takes ownership
+        // of: it is closed only when the AsyncFd drops it, and its fd never changes.
+        let fd = unsafe { AsyncFd::register(owned) }
+            .map_err(|e| e.into_parts().1)
+            .context("cannot watch the pty fd")?;
+        Ok(Self { fd })
+    }
+
+    /// Reads what the program wrote; `Ok(0)` or an error (EIO once every slave fd
+    /// is closed) means the end.
+    pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let mut ready = self.fd.readable().await?;
+            match ready
+                .try_io(|fd| nix::unistd::read(fd.get_ref().as_fd(), buf).map_err(io::Error::from))
+            {
+                Ok(result) => return result,
+                Err(_would_block) => continue,
+            }
+        }
+    }
+
+    /// Writes all of `data`, waiting (without blocking a thread) while the
+    /// program is not reading its input.
+    pub async fn write_all(&self, mut data: &[u8]) -> io::Result<()> {
+        while !data.is_empty() {
+            let mut ready = self.fd.writable().await?;
+            match ready.try_io(|fd| nix::unistd::write(fd.get_ref(), data).map_err(io::Error::from))
+            {
+                Ok(Ok(n)) => data = &data[n..],
+                Ok(Err(err)) if err.kind() == io::ErrorKind::Interrupted => {}
+                Ok(Err(err)) => return Err(err),
+                Err(_would_block) => {}
+            }
+        }
+        Ok(())
+    }
+}
