@@ -138,6 +138,9 @@ where
         tokio::select! {
             changed = head.changed(), if matches!(mode, Mode::Raw { .. }) => {
                 if changed.is_err() { bail!("session output closed"); }
+                // Let the reader task append whatever else is ready first, so a
+                // stream goes out in few large frames; alone, this costs microseconds.
+                tokio::task::yield_now().await;
             }
             // A clipped view is drawn from the shadow screen, so it follows the parser.
             changed = parsed.changed(), if matches!(mode, Mode::Clipped(_)) => {

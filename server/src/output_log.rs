@@ -110,8 +110,10 @@ impl OutputLog {
         }
     }
 
-    /// Appends a chunk (the reader). `queries` carry offsets into `chunk`. Never blocks.
-    pub fn append(&self, chunk: Bytes, queries: &[(usize, Query)]) {
+    /// Appends a chunk (the reader). `queries` carry offsets into `chunk`. Never
+    /// blocks; returns true when the parser is now too far behind, and the reader
+    /// should await `room_for_more` before reading again.
+    pub fn append(&self, chunk: Bytes, queries: &[(usize, Query)]) -> bool {
         let mut st = self.lock();
         let start = st.head;
         for &(offset, query) in queries {
@@ -124,11 +126,13 @@ impl OutputLog {
         st.evict();
         let head = st.head;
         let wake_parser = st.parser_waiting;
+        let over_lag = (st.head - st.parsed) as usize > MAX_PARSER_LAG;
         drop(st);
         if wake_parser {
             self.data_arrived.notify_all();
         }
         self.head_tx.send_replace(head);
+        over_lag
     }
 
     /// Marks the end of output (reader saw EOF).

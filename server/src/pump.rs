@@ -62,7 +62,6 @@ async fn read_output(session: Arc<Session>, pty: Arc<PtyFd>) {
     let mut arena = BytesMut::new();
     let mut last_read = Instant::now();
     loop {
-        session.log.room_for_more().await;
         let n = match pty.read(&mut scratch).await {
             Ok(0) => break,
             Ok(n) => n,
@@ -76,7 +75,9 @@ async fn read_output(session: Arc<Session>, pty: Arc<PtyFd>) {
             arena.reserve(ARENA_SIZE.max(kept.len()));
         }
         arena.extend_from_slice(&kept);
-        session.log.append(arena.split().freeze(), &queries);
+        if session.log.append(arena.split().freeze(), &queries) {
+            session.log.room_for_more().await;
+        }
         // A stream of tiny writes (`seq`, a log tail) would cost a wakeup of every
         // viewer per line. When short reads follow each other closely, let output
         // gather for a moment; a lone keystroke echo never waits.
@@ -101,10 +102,10 @@ fn parse_output(session: &Session) {
     let mut replies = Vec::new();
     while let Some(batch) = session.log.next_for_parser(PARSE_BATCH) {
         let end = batch.start + batch.bytes.len() as u64;
-        let (title_before, bells_before, title_after, bells_after);
+        let (title_changes_before, bells_before, title_after, bells_after);
         {
             let mut shadow = session.shadow();
-            title_before = shadow.state().title.clone();
+            title_changes_before = shadow.state().title_changes;
             bells_before = shadow.state().bells;
             let mut done = 0;
             for (seq, query) in &batch.queries {
@@ -115,7 +116,9 @@ fn parse_output(session: &Session) {
             }
             shadow.process(&batch.bytes[done..]);
             shadow.seq = end;
-            title_after = shadow.state().title.clone();
+            // Cloned only when it changed: most batches set no title.
+            title_after = (shadow.state().title_changes != title_changes_before)
+                .then(|| shadow.state().title.clone());
             bells_after = shadow.state().bells;
         }
         session.log.mark_parsed(end);
@@ -125,10 +128,8 @@ fn parse_output(session: &Session) {
         if batch.bytes.len() < READ_SIZE {
             std::thread::sleep(PARSER_PACING);
         }
-        if title_after != title_before {
-            session
-                .bus
-                .emit(session.name(), EventKind::Title { title: title_after });
+        if let Some(title) = title_after {
+            session.bus.emit(session.name(), EventKind::Title { title });
         }
         if bells_after != bells_before {
             session.bus.emit(session.name(), EventKind::Bell);

@@ -13,6 +13,8 @@ use crate::history::History;
 pub struct ShadowState {
     pub history: History,
     pub title: String,
+    /// How many times the title changed (to notice a change without comparing text).
+    pub title_changes: u64,
     pub bells: u64,
     /// Focus reporting (`CSI ? 1004 h`), not replayed by vt100.
     pub focus_reporting: bool,
@@ -28,7 +30,12 @@ impl vt100::Callbacks for ShadowState {
 
     fn set_window_title(&mut self, _: &mut vt100::Screen, title: &[u8]) {
         // Programs pad titles with spaces; nobody wants to see those.
-        self.title = String::from_utf8_lossy(title).trim_end().to_owned();
+        let title = String::from_utf8_lossy(title);
+        let title = title.trim_end();
+        if title != self.title {
+            self.title = title.to_owned();
+            self.title_changes += 1;
+        }
     }
 
     fn unhandled_csi(
@@ -102,6 +109,7 @@ impl Shadow {
         let state = ShadowState {
             history: History::new(scrollback_lines),
             title: String::new(),
+            title_changes: 0,
             bells: 0,
             focus_reporting: false,
             kitty_flags: Vec::new(),

@@ -6,7 +6,8 @@ mod keys;
 mod replies;
 mod terminal;
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
+use std::os::fd::AsFd;
 use std::time::Duration;
 
 use anyhow::{bail, Result};
@@ -171,9 +172,17 @@ fn ended_text(status: Status) -> String {
     }
 }
 
-fn write_out(bytes: &[u8]) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(bytes)?;
-    out.flush()?;
+/// Writes straight to the terminal's fd: stdout's line buffer would split each
+/// frame into two writes (up to the last newline, then the rest).
+fn write_out(mut bytes: &[u8]) -> Result<()> {
+    let stdout = std::io::stdout();
+    let _exclusive = stdout.lock();
+    while !bytes.is_empty() {
+        match nix::unistd::write(stdout.as_fd(), bytes) {
+            Ok(n) => bytes = &bytes[n..],
+            Err(nix::errno::Errno::EINTR) => {}
+            Err(err) => return Err(std::io::Error::from(err).into()),
+        }
+    }
     Ok(())
 }
