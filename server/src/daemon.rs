@@ -80,7 +80,7 @@ pub fn run(paths: Paths) -> Result<()> {
         .build()
         .context("cannot start the async runtime")?;
     let result = runtime.block_on(serve(paths));
-    // Pty threads may still be blocked in reads; the process exit ends them.
+    // Parser and waiter threads may still be blocked; the process exit ends them.
     runtime.shutdown_timeout(Duration::from_millis(200));
     result
 }

@@ -1,5 +1,5 @@
 //! A session's output as a ring of byte chunks addressed by `seq`, the byte offset
-//! since spawn. The reader thread appends, the shadow parser consumes in order, and
+//! since spawn. The pty reader appends, the shadow parser consumes in order, and
 //! every viewer keeps its own cursor: nobody's lag can make the ring grow without bound.
 
 use std::collections::VecDeque;

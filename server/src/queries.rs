@@ -1,5 +1,5 @@
 //! Terminal queries the session answers itself (DA1, DA2, DSR, CPR): found and cut
-//! out of the output stream on the reader thread, answered by the shadow parser at
+//! out of the output stream by the pty reader, answered by the shadow parser at
 //! their exact place in the stream, so the program gets exactly one answer whether
 //! zero, one or many clients watch, and no client's terminal answers a second time.
 

@@ -1,5 +1,5 @@
 //! One program in one pty: its output log, shadow screen, clients, status and the
-//! operations the server performs on it. The threads that move its bytes are in `pump`.
+//! operations the server performs on it. The tasks and threads that move its bytes are in `pump`.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -37,7 +37,7 @@ pub struct Session {
     pub meta: SessionMeta,
     pub log: OutputLog,
     shadow: Mutex<Shadow>,
-    /// Taken when the program ends, which stops the writer thread.
+    /// Taken when the program ends, which stops the writer task.
     input: Mutex<Option<mpsc::Sender<Vec<u8>>>>,
     /// Dropped when the program ends, which hangs up anything left on the pty.
     master: Mutex<Option<Box<dyn MasterPty + Send>>>,
@@ -61,7 +61,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Session {
-    /// Starts the program and the threads that serve it.
+    /// Starts the program and the tasks and threads that serve it.
     pub fn spawn(name: String, req: &SpawnRequest, bus: EventBus) -> Result<Arc<Session>> {
         let process = pty::spawn(req, &name)?;
         let (input_tx, input_rx) = mpsc::channel(INPUT_QUEUE);
@@ -141,7 +141,7 @@ impl Session {
         }
     }
 
-    /// For threads: queue bytes without an async context.
+    /// For the parser thread: queue bytes without an async context.
     pub fn write_input_blocking(&self, bytes: Vec<u8>) {
         let sender = lock(&self.input).clone();
         if let Some(tx) = sender {
