@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex, MutexGuard};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use tokio::sync::watch;
 
 use crate::queries::Query;
@@ -29,8 +29,10 @@ pub struct OutputLog {
 }
 
 struct LogState {
-    chunks: VecDeque<Bytes>,
-    /// Seq of the first byte of `chunks[0]`.
+    /// Each chunk with the seq of its first byte, so a cursor is found by binary
+    /// search however long the ring grows while the parser lags.
+    chunks: VecDeque<(u64, Bytes)>,
+    /// Seq of the first byte kept (of `chunks[0]`, or `head` when empty).
     tail: u64,
     head: u64,
     /// Everything before this seq is in the shadow screen.
@@ -121,7 +123,7 @@ impl OutputLog {
         }
         st.head += chunk.len() as u64;
         if !chunk.is_empty() {
-            st.chunks.push_back(chunk);
+            st.chunks.push_back((start, chunk));
         }
         st.evict();
         let head = st.head;
@@ -218,31 +220,32 @@ impl OutputLog {
             };
         }
         let end = st.head.min(cursor + max as u64);
+        let first = st.chunk_at(cursor);
         // Zero-copy when the range sits in one chunk, the common case.
-        let mut chunk_start = st.tail;
-        for chunk in &st.chunks {
-            let chunk_end = chunk_start + chunk.len() as u64;
-            if cursor < chunk_end {
-                if end <= chunk_end {
-                    let from = (cursor - chunk_start) as usize;
-                    let to = (end - chunk_start) as usize;
-                    return ReadOutcome::Data(chunk.slice(from..to));
-                }
-                break;
+        if let Some((start, chunk)) = st.chunks.get(first) {
+            if end <= start + chunk.len() as u64 {
+                return ReadOutcome::Data(
+                    chunk.slice((cursor - start) as usize..(end - start) as usize),
+                );
             }
-            chunk_start = chunk_end;
         }
         let mut out = Vec::with_capacity((end - cursor) as usize);
         st.copy_range(cursor, end, &mut out);
-        ReadOutcome::Data(BytesMut::from(&out[..]).freeze())
+        ReadOutcome::Data(Bytes::from(out))
     }
 }
 
 impl LogState {
+    /// Index of the chunk holding `seq` (which must lie in `tail..head`).
+    fn chunk_at(&self, seq: u64) -> usize {
+        self.chunks
+            .partition_point(|(start, chunk)| start + chunk.len() as u64 <= seq)
+    }
+
     /// Drops whole chunks that are parsed and older than the retention window.
     fn evict(&mut self) {
-        while let Some(front) = self.chunks.front() {
-            let front_end = self.tail + front.len() as u64;
+        while let Some((start, front)) = self.chunks.front() {
+            let front_end = start + front.len() as u64;
             let retained_after = self.head - front_end;
             if front_end > self.parsed || (retained_after as usize) < RETAIN_BYTES {
                 break;
@@ -253,18 +256,14 @@ impl LogState {
     }
 
     fn copy_range(&self, start: u64, end: u64, out: &mut Vec<u8>) {
-        let mut chunk_start = self.tail;
-        for chunk in &self.chunks {
-            let chunk_end = chunk_start + chunk.len() as u64;
-            if chunk_end > start && chunk_start < end {
-                let from = start.saturating_sub(chunk_start) as usize;
-                let to = (end.min(chunk_end) - chunk_start) as usize;
-                out.extend_from_slice(&chunk[from..to]);
-            }
-            if chunk_end >= end {
+        for (chunk_start, chunk) in self.chunks.range(self.chunk_at(start)..) {
+            if *chunk_start >= end {
                 break;
             }
-            chunk_start = chunk_end;
+            let chunk_end = chunk_start + chunk.len() as u64;
+            let from = start.saturating_sub(*chunk_start) as usize;
+            let to = (end.min(chunk_end) - chunk_start) as usize;
+            out.extend_from_slice(&chunk[from..to]);
         }
     }
 }
