@@ -79,13 +79,20 @@ impl<In, Out: Serialize> Encoder<Out> for FrameCodec<In, Out> {
     type Error = ProtocolError;
 
     fn encode(&mut self, msg: Out, dst: &mut BytesMut) -> Result<(), ProtocolError> {
-        let payload = encode(&msg)?;
-        if payload.len() > MAX_FRAME_LEN {
-            return Err(ProtocolError::Oversized(payload.len()));
+        // Serialized straight into the write buffer (output frames are the hot
+        // path: no temporary payload), then the length prefix is filled in.
+        let start = dst.len();
+        dst.put_u32(0);
+        if let Err(err) = postcard::to_io(&msg, dst.writer()) {
+            dst.truncate(start);
+            return Err(err.into());
         }
-        dst.reserve(4 + payload.len());
-        dst.put_u32(payload.len() as u32);
-        dst.extend_from_slice(&payload);
+        let len = dst.len() - start - 4;
+        if len > MAX_FRAME_LEN {
+            dst.truncate(start);
+            return Err(ProtocolError::Oversized(len));
+        }
+        dst[start..start + 4].copy_from_slice(&(len as u32).to_be_bytes());
         Ok(())
     }
 }

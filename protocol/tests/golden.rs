@@ -220,6 +220,15 @@ fn frames_round_trip_through_the_codec() {
     for msg in client_messages() {
         codec.encode(msg, &mut buf).expect("encode");
     }
+    let expected: Vec<u8> = client_messages()
+        .iter()
+        .flat_map(|m| frame(m).expect("frame").to_vec())
+        .collect();
+    assert_eq!(
+        &buf[..],
+        &expected[..],
+        "the codec writes the same bytes as frame()"
+    );
     for msg in client_messages() {
         assert_eq!(codec.decode(&mut buf).expect("decode"), Some(msg));
     }
