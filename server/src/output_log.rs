@@ -195,12 +195,14 @@ impl OutputLog {
     }
 
     /// Records that the parser consumed everything before `seq`.
-    pub fn mark_parsed(&self, seq: u64) {
+    /// `answered` is how many of the batch's queries were answered: exactly those
+    /// leave the queue. (A query the reader appended at the batch's end seq after
+    /// the batch was taken is still unanswered, so popping by seq would lose it.)
+    pub fn mark_parsed(&self, seq: u64, answered: usize) {
         let mut st = self.lock();
         st.parsed = seq;
-        while st.queries.front().is_some_and(|(q, _)| *q <= seq) {
-            st.queries.pop_front();
-        }
+        let answered = answered.min(st.queries.len());
+        st.queries.drain(..answered);
         st.evict();
         drop(st);
         self.parsed_tx.send_replace(seq);
@@ -296,7 +298,7 @@ mod tests {
         for _ in 0..20 {
             log.append(chunk.clone(), &[]);
             let head = log.head();
-            log.mark_parsed(head);
+            log.mark_parsed(head, 0);
         }
         assert!(matches!(log.read_at(0, 10), ReadOutcome::Behind));
         let recent = log.head() - 10;
@@ -316,13 +318,28 @@ mod tests {
     }
 
     #[test]
+    fn a_query_arriving_at_the_end_of_a_taken_batch_is_not_lost() {
+        let log = OutputLog::new();
+        log.append(Bytes::from_static(b"\x1b[5;10H"), &[]);
+        let batch = log.next_for_parser(1024).expect("data");
+        assert!(batch.queries.is_empty());
+        // The query alone was cut out: an empty chunk with a query at the old head.
+        log.append(Bytes::new(), &[(0, Query::CursorPosition)]);
+        log.mark_parsed(batch.start + batch.bytes.len() as u64, batch.queries.len());
+        // Closed, so a lost query shows as `None` rather than a wait forever.
+        log.close();
+        let next = log.next_for_parser(1024).expect("the query still waits");
+        assert_eq!(next.queries, vec![(7, Query::CursorPosition)]);
+    }
+
+    #[test]
     fn parser_sees_queries_at_their_seq_and_closing_ends_it() {
         let log = OutputLog::new();
         log.append(Bytes::from_static(b"abc"), &[(2, Query::DeviceStatus)]);
         log.close();
         let batch = log.next_for_parser(1024).expect("data");
         assert_eq!(batch.queries, vec![(2, Query::DeviceStatus)]);
-        log.mark_parsed(3);
+        log.mark_parsed(3, 1);
         assert!(log.next_for_parser(1024).is_none());
         assert!(matches!(log.read_at(3, 10), ReadOutcome::Closed));
     }

@@ -121,7 +121,7 @@ fn parse_output(session: &Session) {
                 .then(|| shadow.state().title.clone());
             bells_after = shadow.state().bells;
         }
-        session.log.mark_parsed(end);
+        session.log.mark_parsed(end, batch.queries.len());
         for reply in replies.drain(..) {
             session.write_input_blocking(reply);
         }
