@@ -13,7 +13,8 @@ use tracing::Instrument;
 use crate::attach;
 use crate::daemon::Server;
 
-type Conn = Framed<UnixStream, FrameCodec<ClientMsg, ServerMsg>>;
+/// A client connection, framed.
+pub(crate) type Conn = Framed<UnixStream, FrameCodec<ClientMsg, ServerMsg>>;
 
 /// How long a peer may take to say hello and make its request.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);

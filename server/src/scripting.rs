@@ -6,21 +6,17 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Result};
 use futures_util::{SinkExt, StreamExt};
 use regex::Regex;
-use symp_protocol::{Capture, ClientMsg, FrameCodec, HistoryRange, SendPart, ServerMsg, WaitFor};
-use tokio::net::UnixStream;
+use symp_protocol::{Capture, ClientMsg, HistoryRange, SendPart, ServerMsg, WaitFor};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
-use tokio_util::codec::Framed;
 
-use crate::connection::variant_name;
+use crate::connection::{variant_name, Conn};
 use crate::daemon::Server;
 use crate::events::now_ms;
 use crate::history::plain_text;
 use crate::keys::{encode_key, encode_paste};
 use crate::registry::Entry;
 use crate::session::{ended, Session};
-
-type Conn = Framed<UnixStream, FrameCodec<ClientMsg, ServerMsg>>;
 
 /// How often `wait --match` looks at the screen while output flows.
 const MATCH_INTERVAL: Duration = Duration::from_millis(20);
