@@ -25,6 +25,8 @@ use crate::session::Session;
 const READ_SIZE: usize = 16 * 1024;
 /// Reads shorter than this, in quick succession, mean a stream of tiny writes.
 const COALESCE_BELOW: usize = 1024;
+/// How many such reads in a row make a stream of tiny writes.
+const COALESCE_STREAK: u32 = 4;
 /// How long such a stream gathers before the next read (the pty buffers 64 KiB).
 const COALESCE_PAUSE: Duration = Duration::from_millis(1);
 /// Chunks are carved out of allocations this big, so a chunk costs no malloc.
@@ -61,6 +63,7 @@ async fn read_output(session: Arc<Session>, pty: Arc<PtyFd>) {
     let mut scratch = vec![0u8; READ_SIZE];
     let mut arena = BytesMut::new();
     let mut last_read = Instant::now();
+    let mut short_streak = 0;
     loop {
         let n = match pty.read(&mut scratch).await {
             Ok(0) => break,
@@ -79,11 +82,14 @@ async fn read_output(session: Arc<Session>, pty: Arc<PtyFd>) {
             session.log.room_for_more().await;
         }
         // A stream of tiny writes (`seq`, a log tail) would cost a wakeup of every
-        // viewer per line. When short reads follow each other closely, let output
-        // gather for a moment; a lone keystroke echo never waits.
-        let streaming = last_read.elapsed() < COALESCE_PAUSE;
+        // viewer per line. When several short reads follow each other closely, let
+        // output gather for a moment. One short read among big ones (a fast writer
+        // the reader briefly caught up with) does not count: pausing then would let
+        // the pty fill and stall the writer. A lone keystroke echo never waits.
+        let tiny_and_close = n < COALESCE_BELOW && last_read.elapsed() < COALESCE_PAUSE;
+        short_streak = if tiny_and_close { short_streak + 1 } else { 0 };
         last_read = Instant::now();
-        if n < COALESCE_BELOW && streaming {
+        if short_streak >= COALESCE_STREAK {
             tokio::time::sleep(COALESCE_PAUSE).await;
         }
     }
