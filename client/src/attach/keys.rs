@@ -10,8 +10,11 @@ pub const DOUBLE_PRESS_WINDOW_MS: u64 = 300;
 #[derive(Debug, Clone)]
 pub struct DetachKey {
     byte: u8,
-    /// The kitty keyboard protocol encodings of the same key.
+    /// The kitty keyboard protocol encodings of pressing the same key.
     kitty: [Vec<u8>; 2],
+    /// Its repeat and release events (when the program asked for event types):
+    /// they belong to the press, so they are swallowed, never "another key".
+    kitty_other_events: [Vec<u8>; 2],
 }
 
 impl DetachKey {
@@ -40,10 +43,22 @@ impl DetachKey {
                 format!("\x1b[{code};5u").into_bytes(),
                 format!("\x1b[{code};5:1u").into_bytes(),
             ],
+            kitty_other_events: [
+                format!("\x1b[{code};5:2u").into_bytes(),
+                format!("\x1b[{code};5:3u").into_bytes(),
+            ],
         })
     }
 
-    /// If `input` starts with this key, how many bytes it takes.
+    /// If `input` starts with a repeat or release of this key, its length.
+    fn other_event_len(&self, input: &[u8]) -> Option<usize> {
+        self.kitty_other_events
+            .iter()
+            .find(|k| input.starts_with(k))
+            .map(Vec::len)
+    }
+
+    /// If `input` starts with a press of this key, how many bytes it takes.
     fn match_len(&self, input: &[u8]) -> Option<usize> {
         if input.first() == Some(&self.byte) {
             return Some(1);
@@ -87,6 +102,10 @@ impl DetachFilter {
         let mut plain = Vec::new();
         let mut i = 0;
         while i < input.len() {
+            if let Some(len) = self.key.other_event_len(&input[i..]) {
+                i += len;
+                continue;
+            }
             match self.key.match_len(&input[i..]) {
                 Some(len) if self.armed => {
                     self.armed = false;
@@ -176,6 +195,16 @@ mod tests {
     fn kitty_encoded_ctrl_backslash_counts() {
         let mut f = filter();
         assert_eq!(f.feed(b"\x1b[92;5u"), vec![KeyAction::Armed]);
+    }
+
+    #[test]
+    fn kitty_release_events_do_not_end_the_double_press_window() {
+        let mut f = filter();
+        assert_eq!(f.feed(b"\x1b[92;5:1u\x1b[92;5:3u"), vec![KeyAction::Armed]);
+        assert_eq!(
+            f.feed(b"\x1b[92;5:1u\x1b[92;5:3u"),
+            vec![KeyAction::Send(b"\x1b[92;5:1u".to_vec())]
+        );
     }
 
     #[test]
