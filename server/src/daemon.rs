@@ -146,20 +146,15 @@ async fn serve(paths: Paths) -> Result<()> {
     Ok(())
 }
 
-/// Writes the registry whenever a session starts, ends or goes away.
+/// Writes the registry when a program ends. Spawn and rm write it themselves,
+/// before they answer; an exit happens on the waiter thread with nobody waiting.
 async fn persist_on_change(server: Arc<Server>) {
     let mut events = server.registry.bus.subscribe();
     loop {
         match events.recv().await {
-            Ok(event)
-                if !matches!(
-                    event.kind,
-                    EventKind::Spawned { .. } | EventKind::Exited { .. } | EventKind::Removed
-                ) =>
-            {
-                continue
-            }
+            Ok(event) if !matches!(event.kind, EventKind::Exited { .. }) => continue,
             Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            // An exit, or missed events that may have held one.
             _ => {}
         }
         let server = server.clone();
