@@ -7,11 +7,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use portable_pty::{native_pty_system, Child, CommandBuilder, MasterPty};
+use portable_pty::{Child, CommandBuilder, MasterPty};
 
 use crate::output_watch::OutputWatch;
-use crate::plan::pty_size;
-use crate::process::end_pty_child;
+use crate::process::{end_pty_child, spawn_in_pty};
 
 /// Read buffer; a pty hands out at most a few KiB per read, so this never limits.
 const READ_BUFFER: usize = 64 * 1024;
@@ -37,17 +36,9 @@ impl DrainedPty {
         output: Arc<OutputWatch>,
         mut mirrors: Vec<File>,
     ) -> Result<Self> {
-        let pair = native_pty_system()
-            .openpty(pty_size())
-            .context("cannot open a pty")?;
-        let child = pair
-            .slave
-            .spawn_command(cmd)
-            .context("cannot start a program in a pty")?;
-        // Only the program holds the slave, so its end reaches our reader as EOF/EIO.
-        drop(pair.slave);
-        let mut reader = pair.master.try_clone_reader().context("pty reader")?;
-        let writer = pair.master.take_writer().context("pty writer")?;
+        let (child, master) = spawn_in_pty(cmd)?;
+        let mut reader = master.try_clone_reader().context("pty reader")?;
+        let writer = master.take_writer().context("pty writer")?;
         let watch = output.clone();
         std::thread::Builder::new()
             .name("drain".into())
@@ -70,7 +61,7 @@ impl DrainedPty {
         Ok(Self {
             child,
             writer,
-            _master: pair.master,
+            _master: master,
             output,
         })
     }

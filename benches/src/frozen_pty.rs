@@ -1,11 +1,10 @@
 //! A terminal that never reads: a pty whose master nobody drains, like a viewer
 //! stopped with Ctrl-Z or a window on a frozen machine.
 
-use anyhow::{Context, Result};
-use portable_pty::{native_pty_system, Child, CommandBuilder, MasterPty};
+use anyhow::Result;
+use portable_pty::{Child, CommandBuilder, MasterPty};
 
-use crate::plan::pty_size;
-use crate::process::end_pty_child;
+use crate::process::{end_pty_child, spawn_in_pty};
 
 pub struct FrozenPty {
     child: Box<dyn Child + Send + Sync>,
@@ -15,17 +14,10 @@ pub struct FrozenPty {
 
 impl FrozenPty {
     pub fn spawn(cmd: CommandBuilder) -> Result<Self> {
-        let pair = native_pty_system()
-            .openpty(pty_size())
-            .context("cannot open a pty")?;
-        let child = pair
-            .slave
-            .spawn_command(cmd)
-            .context("cannot start a program in a pty")?;
-        drop(pair.slave);
+        let (child, master) = spawn_in_pty(cmd)?;
         Ok(Self {
             child,
-            _master: pair.master,
+            _master: master,
         })
     }
 }

@@ -1,4 +1,5 @@
-//! Child processes: run one with a deadline, end and reap one, read a server's memory.
+//! Child processes: run one with a deadline or in a new pty, end and reap one,
+//! read a server's memory.
 
 use std::io::Read;
 use std::process::{Command, Output, Stdio};
@@ -96,4 +97,23 @@ pub fn rss_kib(pid: u32) -> Result<u64> {
         .nth(1)
         .and_then(|kib| kib.parse().ok())
         .with_context(|| format!("bad VmRSS line {line:?}"))
+}
+
+/// Starts `cmd` in a new 120x40 pty. Only the program keeps the slave, so its end
+/// reaches a reader of the master as EOF/EIO.
+pub fn spawn_in_pty(
+    cmd: portable_pty::CommandBuilder,
+) -> Result<(
+    Box<dyn portable_pty::Child + Send + Sync>,
+    Box<dyn portable_pty::MasterPty + Send>,
+)> {
+    let pair = portable_pty::native_pty_system()
+        .openpty(crate::plan::pty_size())
+        .context("cannot open a pty")?;
+    let child = pair
+        .slave
+        .spawn_command(cmd)
+        .context("cannot start a program in a pty")?;
+    drop(pair.slave);
+    Ok((child, pair.master))
 }
