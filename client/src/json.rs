@@ -28,9 +28,7 @@ pub struct SessionJson<'a> {
     pub ended_ms: Option<u64>,
 }
 
-pub fn status_word(status: Status) -> &'static str {
-    symp_server::session::status_word(status)
-}
+pub use symp_server::session::status_word;
 
 impl<'a> From<&'a SessionInfo> for SessionJson<'a> {
     fn from(s: &'a SessionInfo) -> Self {
