@@ -1,7 +1,7 @@
 //! Reading the local terminal's keys. Preferably on the runtime itself, through a
-//! second, non-blocking open of the controlling terminal (its own file description,
-//! so the shell's stdin stays blocking): a key then reaches the server without a
-//! thread hop. Otherwise a blocking reader thread feeds a channel.
+//! second, non-blocking open of stdin's terminal (its own file description, so the
+//! shell's stdin stays blocking): a key then reaches the server without a thread
+//! hop. Otherwise a blocking reader thread feeds a channel.
 
 use std::io::Read;
 use std::os::fd::AsFd;
@@ -25,7 +25,7 @@ pub enum Keyboard {
 
 impl Keyboard {
     pub fn open() -> Self {
-        match open_controlling_tty() {
+        match open_stdin_terminal() {
             Some(tty) => Keyboard::Tty {
                 tty,
                 buf: Box::new([0; 4096]),
@@ -46,15 +46,18 @@ impl Keyboard {
     }
 }
 
-/// /dev/tty opened non-blocking, if it is the very terminal on stdin.
-fn open_controlling_tty() -> Option<pipe::Receiver> {
+/// Stdin's terminal opened again, non-blocking. (Not `/dev/tty`: that is an alias
+/// whose `st_rdev` names no particular terminal, so it cannot be matched to stdin.)
+fn open_stdin_terminal() -> Option<pipe::Receiver> {
+    let stdin = std::io::stdin();
+    let path = nix::unistd::ttyname(stdin.as_fd()).ok()?;
     let tty = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(OFlag::O_NONBLOCK.bits())
-        .open("/dev/tty")
+        .open(path)
         .ok()?;
-    let same_terminal =
-        fstat(tty.as_fd()).ok()?.st_rdev == fstat(std::io::stdin().as_fd()).ok()?.st_rdev;
+    // A renamed or reused path would be another device: read keys from stdin then.
+    let same_terminal = fstat(tty.as_fd()).ok()?.st_rdev == fstat(stdin.as_fd()).ok()?.st_rdev;
     // The "pipe" receiver works for any pollable non-blocking fd; a tty is one.
     same_terminal
         .then(|| pipe::Receiver::from_file_unchecked(tty).ok())
