@@ -3,7 +3,7 @@
 //! keys, replies and resizes going the other way.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
@@ -22,6 +22,10 @@ pub const REPLAY_LINES: usize = 1000;
 const MAX_OUTPUT_FRAME: usize = 64 * 1024;
 /// A clipped view redraws at most this often.
 const CLIPPED_FRAME_INTERVAL: Duration = Duration::from_millis(16);
+/// Output arriving within this long of the last frame is part of a stream, worth
+/// gathering into bigger frames; after a quiet spell (an echo, a prompt) it goes
+/// out at once.
+const STREAM_GAP: Duration = Duration::from_millis(1);
 
 pub async fn run<S>(conn: S, session: Arc<Session>, read_only: bool, size: Size) -> Result<()>
 where
@@ -99,12 +103,14 @@ where
     let mut status = session.watch_status();
     let (mut mode, snapshot) = redraw(session, *client_size.borrow_and_update(), REPLAY_LINES);
     sink.send(ServerMsg::Snapshot(snapshot.into())).await?;
+    let mut last_frame = Instant::now();
     loop {
         match &mut mode {
             Mode::Raw { cursor } => match session.log.read_at(*cursor, MAX_OUTPUT_FRAME) {
                 ReadOutcome::Data(bytes) => {
                     *cursor += bytes.len() as u64;
                     sink.send(ServerMsg::Output(bytes)).await?;
+                    last_frame = Instant::now();
                     continue;
                 }
                 ReadOutcome::Behind => {
@@ -138,9 +144,11 @@ where
         tokio::select! {
             changed = head.changed(), if matches!(mode, Mode::Raw { .. }) => {
                 if changed.is_err() { bail!("session output closed"); }
-                // Let the reader task append whatever else is ready first, so a
-                // stream goes out in few large frames; alone, this costs microseconds.
-                tokio::task::yield_now().await;
+                // Within a stream, let the reader task append whatever else is ready
+                // first, so it goes out in few large frames.
+                if last_frame.elapsed() < STREAM_GAP {
+                    tokio::task::yield_now().await;
+                }
             }
             // A clipped view is drawn from the shadow screen, so it follows the parser.
             changed = parsed.changed(), if matches!(mode, Mode::Clipped(_)) => {

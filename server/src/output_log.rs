@@ -57,6 +57,18 @@ pub enum ReadOutcome {
     Closed,
 }
 
+/// What the reader learns from an append.
+#[must_use]
+pub struct Appended {
+    /// The parser sleeps and has not been told: call `wake_parser`. Left to the
+    /// caller so the wake (a futex syscall, and a thread taking a CPU) can come
+    /// after the viewers have been sent the bytes: a keystroke echo must not wait
+    /// for it.
+    pub parser_asleep: bool,
+    /// The parser is too far behind: await `room_for_more` before reading again.
+    pub over_lag: bool,
+}
+
 /// A stretch of output for the parser, with the queries that sat inside it.
 pub struct ParseBatch {
     pub start: u64,
@@ -113,9 +125,8 @@ impl OutputLog {
     }
 
     /// Appends a chunk (the reader). `queries` carry offsets into `chunk`. Never
-    /// blocks; returns true when the parser is now too far behind, and the reader
-    /// should await `room_for_more` before reading again.
-    pub fn append(&self, chunk: Bytes, queries: &[(usize, Query)]) -> bool {
+    /// blocks, and never wakes the parser itself: see [`Appended`].
+    pub fn append(&self, chunk: Bytes, queries: &[(usize, Query)]) -> Appended {
         let mut st = self.lock();
         let start = st.head;
         for &(offset, query) in queries {
@@ -127,14 +138,20 @@ impl OutputLog {
         }
         st.evict();
         let head = st.head;
-        let wake_parser = st.parser_waiting;
-        let over_lag = (st.head - st.parsed) as usize > MAX_PARSER_LAG;
+        let appended = Appended {
+            parser_asleep: st.parser_waiting,
+            over_lag: (st.head - st.parsed) as usize > MAX_PARSER_LAG,
+        };
         drop(st);
-        if wake_parser {
+        self.head_tx.send_replace(head);
+        appended
+    }
+
+    /// Wakes the parser if it sleeps waiting for output.
+    pub fn wake_parser(&self) {
+        if self.lock().parser_waiting {
             self.data_arrived.notify_all();
         }
-        self.head_tx.send_replace(head);
-        over_lag
     }
 
     /// Marks the end of output (reader saw EOF).
@@ -282,10 +299,31 @@ mod tests {
     }
 
     #[test]
+    fn a_sleeping_parser_is_reported_and_woken_by_wake_parser() {
+        let log = std::sync::Arc::new(OutputLog::new());
+        let parser = {
+            let log = log.clone();
+            std::thread::spawn(move || log.next_for_parser(1024).map(|b| b.bytes))
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while !log.lock().parser_waiting {
+            assert!(std::time::Instant::now() < deadline, "parser never slept");
+            std::thread::yield_now();
+        }
+        let appended = log.append(Bytes::from_static(b"echo"), &[]);
+        assert!(appended.parser_asleep && !appended.over_lag);
+        log.wake_parser();
+        assert_eq!(
+            parser.join().expect("parser thread"),
+            Some(b"echo".to_vec())
+        );
+    }
+
+    #[test]
     fn viewers_read_across_chunks_by_seq() {
         let log = OutputLog::new();
-        log.append(Bytes::from_static(b"hello "), &[]);
-        log.append(Bytes::from_static(b"world"), &[]);
+        let _ = log.append(Bytes::from_static(b"hello "), &[]);
+        let _ = log.append(Bytes::from_static(b"world"), &[]);
         assert_eq!(data(log.read_at(0, 100)), b"hello world");
         assert_eq!(data(log.read_at(3, 5)), b"lo wo");
         assert!(matches!(log.read_at(11, 100), ReadOutcome::UpToDate));
@@ -296,7 +334,7 @@ mod tests {
         let log = OutputLog::new();
         let chunk = Bytes::from(vec![b'x'; 64 * 1024]);
         for _ in 0..20 {
-            log.append(chunk.clone(), &[]);
+            let _ = log.append(chunk.clone(), &[]);
             let head = log.head();
             log.mark_parsed(head, 0);
         }
@@ -310,7 +348,7 @@ mod tests {
         let log = OutputLog::new();
         let chunk = Bytes::from(vec![b'x'; 64 * 1024]);
         for _ in 0..20 {
-            log.append(chunk.clone(), &[]);
+            let _ = log.append(chunk.clone(), &[]);
         }
         let batch = log.next_for_parser(usize::MAX).expect("data");
         assert_eq!(batch.start, 0);
@@ -320,11 +358,11 @@ mod tests {
     #[test]
     fn a_query_arriving_at_the_end_of_a_taken_batch_is_not_lost() {
         let log = OutputLog::new();
-        log.append(Bytes::from_static(b"\x1b[5;10H"), &[]);
+        let _ = log.append(Bytes::from_static(b"\x1b[5;10H"), &[]);
         let batch = log.next_for_parser(1024).expect("data");
         assert!(batch.queries.is_empty());
         // The query alone was cut out: an empty chunk with a query at the old head.
-        log.append(Bytes::new(), &[(0, Query::CursorPosition)]);
+        let _ = log.append(Bytes::new(), &[(0, Query::CursorPosition)]);
         log.mark_parsed(batch.start + batch.bytes.len() as u64, batch.queries.len());
         // Closed, so a lost query shows as `None` rather than a wait forever.
         log.close();
@@ -335,7 +373,7 @@ mod tests {
     #[test]
     fn parser_sees_queries_at_their_seq_and_closing_ends_it() {
         let log = OutputLog::new();
-        log.append(Bytes::from_static(b"abc"), &[(2, Query::DeviceStatus)]);
+        let _ = log.append(Bytes::from_static(b"abc"), &[(2, Query::DeviceStatus)]);
         log.close();
         let batch = log.next_for_parser(1024).expect("data");
         assert_eq!(batch.queries, vec![(2, Query::DeviceStatus)]);

@@ -13,7 +13,7 @@ use nix::sys::signal::Signal;
 use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::Pid;
 use symp_protocol::Status;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Notify};
 
 use crate::events::{now_ms, EventKind};
 use crate::procs;
@@ -51,12 +51,22 @@ pub fn start(session: &Arc<Session>, pty: PtyFd, input: mpsc::Receiver<Vec<u8>>)
     let s = session.clone();
     spawn("wait", Box::new(move || wait_for_exit(&s)))?;
     let pty = Arc::new(pty);
-    tokio::spawn(read_output(session.clone(), pty.clone()));
+    let parser_nudge = Arc::new(Notify::new());
+    let nudger = tokio::spawn(wake_parser_after_viewers(
+        session.clone(),
+        parser_nudge.clone(),
+    ));
+    let (s, reader_pty) = (session.clone(), pty.clone());
+    tokio::spawn(async move {
+        read_output(s, reader_pty, &parser_nudge).await;
+        // The log is closed now, and closing wakes the parser itself.
+        nudger.abort();
+    });
     tokio::spawn(write_input(pty, input));
     Ok(())
 }
 
-async fn read_output(session: Arc<Session>, pty: Arc<PtyFd>) {
+async fn read_output(session: Arc<Session>, pty: Arc<PtyFd>, parser_nudge: &Notify) {
     let mut scanner = QueryScanner::default();
     // Read into one reused buffer, then copy just what came into the chunk arena:
     // most reads are short, and zeroing a fresh buffer per read cost more than the copy.
@@ -78,7 +88,11 @@ async fn read_output(session: Arc<Session>, pty: Arc<PtyFd>) {
             arena.reserve(ARENA_SIZE.max(kept.len()));
         }
         arena.extend_from_slice(&kept);
-        if session.log.append(arena.split().freeze(), &queries) {
+        let appended = session.log.append(arena.split().freeze(), &queries);
+        if appended.parser_asleep {
+            parser_nudge.notify_one();
+        }
+        if appended.over_lag {
             session.log.room_for_more().await;
         }
         // A stream of tiny writes (`seq`, a log tail) would cost a wakeup of every
@@ -94,6 +108,17 @@ async fn read_output(session: Arc<Session>, pty: Arc<PtyFd>) {
         }
     }
     session.log.close();
+}
+
+/// Wakes the sleeping parser thread for new output, as a task of its own: the
+/// runtime runs woken tasks in order, so this runs after the viewers the same
+/// output woke, and the wake's syscall and the parser taking a CPU never delay an
+/// echo on its way out.
+async fn wake_parser_after_viewers(session: Arc<Session>, nudge: Arc<Notify>) {
+    loop {
+        nudge.notified().await;
+        session.log.wake_parser();
+    }
 }
 
 /// Niceness of the shadow parser thread (0 is normal, 19 the lowest).
