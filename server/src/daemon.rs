@@ -12,6 +12,8 @@ use nix::fcntl::{Flock, FlockArg};
 use tokio::net::UnixListener;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::watch;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::prelude::*;
 
 use crate::config::Config;
 use crate::events::{EventBus, EventKind};
@@ -91,13 +93,17 @@ fn init_logging(paths: &Paths) -> Result<()> {
         .append(true)
         .open(paths.log_file())
         .with_context(|| format!("cannot open {}", paths.log_file().display()))?;
-    let filter = tracing_subscriber::EnvFilter::try_from_env("SYMP_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    // A second init (tests running servers in-process) keeps the first subscriber.
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    // `SYMP_LOG`: a level, or `target=level` directives (`symp_server=debug`).
+    let filter: Targets = std::env::var("SYMP_LOG")
+        .ok()
+        .and_then(|directives| directives.parse().ok())
+        .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO));
+    let layer = tracing_subscriber::fmt::layer()
         .with_ansi(false)
-        .with_writer(Mutex::new(file))
+        .with_writer(Mutex::new(file));
+    // A second init (tests running servers in-process) keeps the first subscriber.
+    let _ = tracing_subscriber::registry()
+        .with(layer.with_filter(filter))
         .try_init();
     Ok(())
 }

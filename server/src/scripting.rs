@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Result};
 use futures_util::{SinkExt, StreamExt};
-use regex::Regex;
+use regex_lite::Regex;
 use symp_protocol::{Capture, ClientMsg, HistoryRange, SendPart, ServerMsg, WaitFor};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
@@ -198,28 +198,47 @@ async fn wait_match(session: &Session, regex: &Regex, scrollback: bool) -> bool 
     let mut status = session.watch_status();
     loop {
         let running = session.status().is_running();
-        if screen_matches(session, regex, scrollback) {
+        let started = Instant::now();
+        if text_matches(regex, searchable_text(session, scrollback)).await {
             return true;
         }
         if !running {
             return false;
         }
+        // A long scrollback takes milliseconds to search: spend at most a fifth
+        // of the time searching, however fast output arrives.
+        let pause = MATCH_INTERVAL.max(started.elapsed() * 4);
         tokio::select! {
-            _ = parsed.changed() => tokio::time::sleep(MATCH_INTERVAL).await,
+            _ = parsed.changed() => tokio::time::sleep(pause).await,
             _ = status.changed() => {}
         }
     }
 }
 
+/// Text this big is searched on a blocking thread, not on the server's one I/O
+/// thread, which every session's output goes through.
+const SEARCH_OFF_THREAD_BYTES: usize = 64 * 1024;
+
+async fn text_matches(regex: &Regex, text: String) -> bool {
+    if text.len() < SEARCH_OFF_THREAD_BYTES {
+        return regex.is_match(&text);
+    }
+    let regex = regex.clone();
+    tokio::task::spawn_blocking(move || regex.is_match(&text))
+        .await
+        .unwrap_or(false)
+}
+
 /// `^` and `$` match at line starts and ends, as people expect of a screen.
 pub fn compile_line_regex(pattern: &str) -> Result<Regex> {
-    regex::RegexBuilder::new(pattern)
+    regex_lite::RegexBuilder::new(pattern)
         .multi_line(true)
         .build()
         .map_err(|e| anyhow!("bad regex: {}", e.to_string().replace('\n', " ")))
 }
 
-fn screen_matches(session: &Session, regex: &Regex, scrollback: bool) -> bool {
+/// The screen's text, after the scrollback's if asked, one line per row.
+fn searchable_text(session: &Session, scrollback: bool) -> String {
     let shadow = session.shadow();
     let mut text = String::new();
     if scrollback {
@@ -229,7 +248,7 @@ fn screen_matches(session: &Session, regex: &Regex, scrollback: bool) -> bool {
         }
     }
     text.push_str(&shadow.screen().contents());
-    regex.is_match(&text)
+    text
 }
 
 async fn stream_events(conn: &mut Conn, server: &Server, name: Option<String>) -> Result<()> {
