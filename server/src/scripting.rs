@@ -257,7 +257,7 @@ async fn stream_events(conn: &mut Conn, server: &Server, name: Option<String>) -
         tokio::select! {
             event = events.recv() => {
                 let line = match event {
-                    Ok(event) if name.as_ref().is_none_or(|n| *n == event.session) => serde_json::to_string(&event)?,
+                    Ok(event) if name.as_ref().is_none_or(|n| *n == event.session) => serde_json::to_string(&*event)?,
                     Ok(_) => continue,
                     Err(RecvError::Lagged(missed)) => {
                         serde_json::json!({ "event": "lagged", "missed": missed, "time_ms": now_ms() }).to_string()
