@@ -10,8 +10,8 @@ use tokio::sync::watch;
 
 use crate::queries::Query;
 
-/// Bytes kept behind the parser so a briefly slow viewer catches up from the ring
-/// instead of a full redraw.
+/// Bytes kept behind the head (on top of whatever the parser has not taken in),
+/// so a briefly slow viewer catches up from the ring instead of a full redraw.
 const RETAIN_BYTES: usize = 512 * 1024;
 /// How far the shadow parser may fall behind before the reader waits for it. The
 /// only back-pressure on the program, and generous so bursts never feel it.

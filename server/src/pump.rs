@@ -151,6 +151,11 @@ fn parse_output(session: &Session) {
             title_after = (shadow.state().title_changes != title_changes_before)
                 .then(|| shadow.state().title.clone());
             bells_after = shadow.state().bells;
+            // Hand the screen straight to a waiter (the I/O thread: an attach, the
+            // activity sampler, a capture). A plain unlock lets this thread, when it
+            // is behind, take the lock back batch after batch and keep the runtime
+            // blocked until it has caught up: hundreds of ms under `seq`.
+            parking_lot::MutexGuard::unlock_fair(shadow);
         }
         session.log.mark_parsed(end, batch.queries.len());
         for reply in replies.drain(..) {

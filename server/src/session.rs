@@ -36,7 +36,8 @@ pub struct SessionMeta {
 pub struct Session {
     pub meta: SessionMeta,
     pub log: OutputLog,
-    shadow: Mutex<Shadow>,
+    /// parking_lot's, for its fair unlock: see `pump::parse_output`.
+    shadow: parking_lot::Mutex<Shadow>,
     /// Taken when the program ends, which stops the writer task.
     input: Mutex<Option<mpsc::Sender<Vec<u8>>>>,
     /// Dropped when the program ends, which hangs up anything left on the pty.
@@ -76,7 +77,7 @@ impl Session {
                 created_ms: now_ms(),
             },
             log: OutputLog::new(),
-            shadow: Mutex::new(Shadow::new(req.size, scrollback)),
+            shadow: parking_lot::Mutex::new(Shadow::new(req.size, scrollback)),
             input: Mutex::new(Some(input_tx)),
             master: Mutex::new(Some(process.master)),
             status: watch::channel(Status::Running).0,
@@ -104,8 +105,8 @@ impl Session {
         &self.meta.name
     }
 
-    pub fn shadow(&self) -> MutexGuard<'_, Shadow> {
-        lock(&self.shadow)
+    pub fn shadow(&self) -> parking_lot::MutexGuard<'_, Shadow> {
+        self.shadow.lock()
     }
 
     pub fn clients(&self) -> MutexGuard<'_, Clients> {
