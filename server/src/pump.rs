@@ -1,7 +1,7 @@
 //! What moves a session's bytes: the pty reader task (the hot path: output into the
 //! log, queries cut out), the shadow parser thread (screen, history, query answers,
-//! off the hot path), the pty writer task (keys in), and the waiter thread (reaps
-//! the program, ends the session).
+//! off the hot path) and the task that wakes it, the pty writer task (keys in), and
+//! the waiter thread (reaps the program, ends the session).
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
