@@ -67,6 +67,8 @@ pub struct Appended {
     pub parser_asleep: bool,
     /// The parser is too far behind: await `room_for_more` before reading again.
     pub over_lag: bool,
+    /// Bytes not yet in the shadow screen, this chunk included.
+    pub unparsed: u64,
 }
 
 /// A stretch of output for the parser, with the queries that sat inside it.
@@ -141,6 +143,7 @@ impl OutputLog {
         let appended = Appended {
             parser_asleep: st.parser_waiting,
             over_lag: (st.head - st.parsed) as usize > MAX_PARSER_LAG,
+            unparsed: st.head - st.parsed,
         };
         drop(st);
         self.head_tx.send_replace(head);
@@ -312,6 +315,7 @@ mod tests {
         }
         let appended = log.append(Bytes::from_static(b"echo"), &[]);
         assert!(appended.parser_asleep && !appended.over_lag);
+        assert_eq!(appended.unparsed, 4);
         log.wake_parser();
         assert_eq!(
             parser.join().expect("parser thread"),

@@ -90,7 +90,16 @@ async fn read_output(session: Arc<Session>, pty: Arc<PtyFd>, parser_nudge: &Noti
         arena.extend_from_slice(&kept);
         let appended = session.log.append(arena.split().freeze(), &queries);
         if appended.parser_asleep {
-            parser_nudge.notify_one();
+            if appended.unparsed >= PARSE_BATCH as u64 {
+                // A burst, not an echo: wake the parser now. The nudging task runs
+                // only when this one yields, and a pty that is always readable never
+                // makes it yield (readiness costs no coop budget) until the writer
+                // pauses: the parser would sleep through the whole burst, and a
+                // viewer that fell behind would then be fed all of it raw.
+                session.log.wake_parser();
+            } else {
+                parser_nudge.notify_one();
+            }
         }
         if appended.over_lag {
             session.log.room_for_more().await;
