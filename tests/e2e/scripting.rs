@@ -71,6 +71,51 @@ fn bash_readline_gets_keys_in_the_encoding_it_expects() {
 }
 
 #[test]
+fn wait_match_with_scrollback_finds_lines_that_left_the_screen() {
+    let home = Home::new();
+    // About 150 KiB of history: more than the server searches on its I/O thread.
+    let program = "for i in $(seq 1 6000); do echo \"history line $i of a long build log\"; done; \
+                   echo marker-of-the-end; exec sleep 100";
+    home.spawn("log", &["bash", "-c", program]);
+    home.ok(&[
+        "wait",
+        "log",
+        "--match",
+        "^marker-of-the-end$",
+        "--timeout",
+        "20",
+    ]);
+
+    // Line 17 scrolled off long ago: only the scrollback has it.
+    let line = "^history line 17 of a long build log$";
+    home.ok(&[
+        "wait",
+        "log",
+        "--match",
+        line,
+        "--scrollback",
+        "--timeout",
+        "10",
+    ]);
+    let screen_only = home.run(&["wait", "log", "--match", line, "--timeout", "1"]);
+    assert_eq!(
+        screen_only.status.code(),
+        Some(124),
+        "the screen alone has no line 17"
+    );
+    // ASCII classes work (`\d`), across the whole history.
+    home.ok(&[
+        "wait",
+        "log",
+        "--match",
+        r"^history line \d{4} of",
+        "--scrollback",
+        "--timeout",
+        "10",
+    ]);
+}
+
+#[test]
 fn capture_gives_text_colours_history_and_json() {
     let home = Home::new();
     let program = "printf '\\033]2;the title\\007'; for i in $(seq 1 40); do echo line-$i; done; \
