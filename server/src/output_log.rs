@@ -199,14 +199,15 @@ impl OutputLog {
         }
         let start = st.parsed;
         let end = st.head.min(start + max as u64);
-        let mut bytes = Vec::with_capacity((end - start) as usize);
-        st.copy_range(start, end, &mut bytes);
+        let slices = st.slices(start, end);
         let queries = st
             .queries
             .iter()
             .take_while(|(seq, _)| *seq <= end)
             .copied()
             .collect();
+        drop(st);
+        let bytes = concat(&slices, (end - start) as usize);
         Some(ParseBatch {
             start,
             bytes,
@@ -251,9 +252,9 @@ impl OutputLog {
                 );
             }
         }
-        let mut out = Vec::with_capacity((end - cursor) as usize);
-        st.copy_range(cursor, end, &mut out);
-        ReadOutcome::Data(Bytes::from(out))
+        let slices = st.slices(cursor, end);
+        drop(st);
+        ReadOutcome::Data(Bytes::from(concat(&slices, (end - cursor) as usize)))
     }
 }
 
@@ -277,7 +278,12 @@ impl LogState {
         }
     }
 
-    fn copy_range(&self, start: u64, end: u64, out: &mut Vec<u8>) {
+    /// `start..end` as slices of the chunks (refcounted, no copy): taken under the
+    /// lock and copied after it. The parser runs at nice 10; preempted in the
+    /// middle of a 64 KiB copy under the lock, it kept the reader waiting for
+    /// milliseconds (measured: up to 3.9 ms).
+    fn slices(&self, start: u64, end: u64) -> Vec<Bytes> {
+        let mut slices = Vec::new();
         for (chunk_start, chunk) in self.chunks.range(self.chunk_at(start)..) {
             if *chunk_start >= end {
                 break;
@@ -285,9 +291,18 @@ impl LogState {
             let chunk_end = chunk_start + chunk.len() as u64;
             let from = start.saturating_sub(*chunk_start) as usize;
             let to = (end.min(chunk_end) - chunk_start) as usize;
-            out.extend_from_slice(&chunk[from..to]);
+            slices.push(chunk.slice(from..to));
         }
+        slices
     }
+}
+
+fn concat(slices: &[Bytes], len: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(len);
+    for slice in slices {
+        out.extend_from_slice(slice);
+    }
+    out
 }
 
 #[cfg(test)]
