@@ -10,6 +10,16 @@ use nix::fcntl::{fcntl, FcntlArg, OFlag};
 use portable_pty::MasterPty;
 use tokio::io::unix::AsyncFd;
 
+/// Registers an fd we own with the runtime's reactor (the pty master; a pidfd).
+/// Must be called inside the runtime.
+pub fn watch(owned: OwnedFd) -> io::Result<AsyncFd<OwnedFd>> {
+    #[allow(unsafe_code)]
+    // SAFETY: `register` needs the fd to stay open, and to be the same fd, for
+    // the life of the AsyncFd. It is an OwnedFd that the AsyncFd takes ownership
+    // of: it is closed only when the AsyncFd drops it, and its fd never changes.
+    unsafe { AsyncFd::register(owned) }.map_err(|e| e.into_parts().1)
+}
+
 pub struct PtyFd {
     fd: AsyncFd<OwnedFd>,
 }
@@ -31,13 +41,7 @@ impl PtyFd {
         // master shares; it only uses that for resize ioctls, which do not care.
         let flags = OFlag::from_bits_truncate(fcntl(&owned, FcntlArg::F_GETFL)?);
         fcntl(&owned, FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK))?;
-        #[allow(unsafe_code)]
-        // SAFETY: `register` needs the fd to stay open, and to be the same fd, for
-        // the life of the AsyncFd. It is an OwnedFd that the AsyncFd takes ownership
-        // of: it is closed only when the AsyncFd drops it, and its fd never changes.
-        let fd = unsafe { AsyncFd::register(owned) }
-            .map_err(|e| e.into_parts().1)
-            .context("cannot watch the pty fd")?;
+        let fd = watch(owned).context("cannot watch the pty fd")?;
         Ok(Self { fd })
     }
 

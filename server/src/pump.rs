@@ -1,7 +1,7 @@
 //! What moves a session's bytes: the pty reader task (the hot path: output into the
 //! log, queries cut out), the shadow parser thread (screen, history, query answers,
 //! off the hot path) and the task that wakes it, the pty writer task (keys in), and
-//! the waiter thread (reaps the program, ends the session).
+//! the waiter task (reaps the program through a pidfd, ends the session).
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -10,15 +10,13 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use bytes::BytesMut;
 use nix::sys::signal::Signal;
-use nix::sys::wait::{waitpid, WaitStatus};
-use nix::unistd::Pid;
-use symp_protocol::Status;
 use tokio::sync::{mpsc, Notify};
 
 use crate::events::{now_ms, EventKind};
 use crate::procs;
 use crate::pty_fd::PtyFd;
 use crate::queries::QueryScanner;
+use crate::reaper;
 use crate::session::Session;
 
 /// One pty read; the kernel hands out at most about 4 KiB at a time anyway.
@@ -39,17 +37,12 @@ const PARSER_PACING: Duration = Duration::from_millis(2);
 const PARSE_BATCH: usize = 64 * 1024;
 
 pub fn start(session: &Arc<Session>, pty: PtyFd, input: mpsc::Receiver<Vec<u8>>) -> Result<()> {
-    let name = session.name().to_owned();
-    let spawn = |role: &str, job: Box<dyn FnOnce() + Send>| {
-        std::thread::Builder::new()
-            .name(format!("{role}:{name}"))
-            .spawn(job)
-            .with_context(|| format!("cannot start the {role} thread"))
-    };
     let s = session.clone();
-    spawn("shadow", Box::new(move || parse_output(&s)))?;
-    let s = session.clone();
-    spawn("wait", Box::new(move || wait_for_exit(&s)))?;
+    std::thread::Builder::new()
+        .name(format!("shadow:{}", session.name()))
+        .spawn(move || parse_output(&s))
+        .context("cannot start the shadow parser thread")?;
+    tokio::spawn(wait_for_exit(session.clone()));
     let pty = Arc::new(pty);
     let parser_nudge = Arc::new(Notify::new());
     let nudger = tokio::spawn(wake_parser_after_viewers(
@@ -192,50 +185,34 @@ async fn write_input(pty: Arc<PtyFd>, mut input: mpsc::Receiver<Vec<u8>>) {
     }
 }
 
-fn wait_for_exit(session: &Session) {
+async fn wait_for_exit(session: Arc<Session>) {
     let pid = session.meta.pid;
-    let status = reap(pid);
+    let status = reaper::reap(pid).await;
     // Let the reader take what the program printed last. Anything else still
     // holding the pty (a background job) is hung up, then killed.
-    if !wait_until(Duration::from_millis(300), || session.log.is_closed()) {
+    let closed = || session.log.is_closed();
+    if !wait_until(Duration::from_millis(300), closed).await {
         procs::signal_session(pid, Signal::SIGHUP);
-        if !wait_until(Duration::from_secs(1), || session.log.is_closed()) {
+        if !wait_until(Duration::from_secs(1), closed).await {
             procs::signal_session(pid, Signal::SIGKILL);
-            wait_until(Duration::from_secs(1), || session.log.is_closed());
+            wait_until(Duration::from_secs(1), closed).await;
         }
     }
     wait_until(Duration::from_secs(2), || {
         session.shadow().seq >= session.log.head()
-    });
+    })
+    .await;
     session.finish(status);
 }
 
-fn reap(pid: u32) -> Status {
-    loop {
-        match waitpid(Pid::from_raw(pid as i32), None) {
-            Ok(WaitStatus::Exited(_, code)) => return Status::Exited { code },
-            Ok(WaitStatus::Signaled(_, signal, _)) => {
-                return Status::Killed {
-                    signal: signal as i32,
-                }
-            }
-            Ok(_) | Err(nix::errno::Errno::EINTR) => continue,
-            Err(err) => {
-                tracing::error!(pid, "waitpid failed: {err}");
-                return Status::Lost;
-            }
-        }
-    }
-}
-
 /// Polls a condition that has no notification of its own, for a bounded time.
-fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+async fn wait_until(limit: Duration, done: impl Fn() -> bool) -> bool {
     let deadline = Instant::now() + limit;
     while !done() {
         if Instant::now() >= deadline {
             return false;
         }
-        std::thread::sleep(Duration::from_millis(5));
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
     true
 }
