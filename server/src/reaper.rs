@@ -68,3 +68,45 @@ fn reap_blocking(pid: u32) -> Status {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn child(script: &str) -> u32 {
+        std::process::Command::new("sh")
+            .args(["-c", script])
+            .spawn()
+            .expect("spawn sh")
+            .id()
+    }
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+    }
+
+    #[test]
+    fn a_pidfd_gives_the_exit_code_and_the_killing_signal() {
+        let rt = runtime();
+        assert_eq!(
+            rt.block_on(reap(child("exit 3"))),
+            Status::Exited { code: 3 }
+        );
+        assert_eq!(
+            rt.block_on(reap(child("kill -9 $$"))),
+            Status::Killed { signal: 9 }
+        );
+    }
+
+    #[test]
+    fn the_blocking_fallback_gives_the_same() {
+        assert_eq!(reap_blocking(child("exit 7")), Status::Exited { code: 7 });
+        assert_eq!(
+            reap_blocking(child("kill -15 $$")),
+            Status::Killed { signal: 15 }
+        );
+    }
+}
