@@ -118,6 +118,7 @@ where
                     let (new_mode, bytes) = redraw(session, *client_size.borrow(), 0);
                     mode = new_mode;
                     sink.send(ServerMsg::Snapshot(bytes.into())).await?;
+                    last_frame = Instant::now();
                     continue;
                 }
                 ReadOutcome::UpToDate | ReadOutcome::Closed => {}
@@ -160,12 +161,14 @@ where
                 let (new_mode, bytes) = redraw(session, *client_size.borrow(), 0);
                 mode = new_mode;
                 sink.send(ServerMsg::Snapshot(bytes.into())).await?;
+                last_frame = Instant::now();
             }
             changed = client_size.changed() => {
                 if changed.is_err() { return Ok(()); }
                 let (new_mode, bytes) = redraw(session, *client_size.borrow(), 0);
                 mode = new_mode;
                 sink.send(ServerMsg::Snapshot(bytes.into())).await?;
+                last_frame = Instant::now();
             }
             _ = status.changed() => {}
         }

@@ -36,7 +36,7 @@ impl Server {
         let sessions = self.registry.live_sessions();
         let endings = sessions.iter().map(|s| s.terminate(None));
         futures_util::future::join_all(endings).await;
-        // Give the waiter threads a moment to record each exit status.
+        // Give the waiter tasks a moment to record each exit status.
         for session in &sessions {
             let mut status = session.watch_status();
             let _ =
@@ -82,9 +82,38 @@ pub fn run(paths: Paths) -> Result<()> {
         .build()
         .context("cannot start the async runtime")?;
     let result = runtime.block_on(serve(paths));
-    // Parser and waiter threads may still be blocked; the process exit ends them.
+    // Parser threads (and a fallback reaper on the blocking pool) may still be
+    // blocked; the process exit ends them.
     runtime.shutdown_timeout(Duration::from_millis(200));
     result
+}
+
+/// `SYMP_LOG`: a level, or `target=level` directives (`symp_server=debug,warn`).
+/// Empty directives are dropped (an empty one would mean "everything at trace");
+/// anything unreadable keeps the default, info (`Err` carries it, to be logged).
+fn log_filter(spec: Option<&str>) -> Result<Targets, Targets> {
+    let default = || Targets::new().with_default(tracing::Level::INFO);
+    let Some(spec) = spec else {
+        return Ok(default());
+    };
+    let directives: Vec<&str> = spec
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .collect();
+    if directives.is_empty() {
+        return Ok(default());
+    }
+    // A bare word must be a level: a typo (`debgu`) would otherwise read as a
+    // target name and silence every other log line.
+    let bare_ok = directives
+        .iter()
+        .filter(|d| !d.contains('='))
+        .all(|d| d.parse::<tracing::level_filters::LevelFilter>().is_ok());
+    match directives.join(",").parse::<Targets>() {
+        Ok(targets) if bare_ok => Ok(targets),
+        _ => Err(default()),
+    }
 }
 
 fn init_logging(paths: &Paths) -> Result<()> {
@@ -93,11 +122,11 @@ fn init_logging(paths: &Paths) -> Result<()> {
         .append(true)
         .open(paths.log_file())
         .with_context(|| format!("cannot open {}", paths.log_file().display()))?;
-    // `SYMP_LOG`: a level, or `target=level` directives (`symp_server=debug`).
-    let filter: Targets = std::env::var("SYMP_LOG")
-        .ok()
-        .and_then(|directives| directives.parse().ok())
-        .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO));
+    let spec = std::env::var("SYMP_LOG").ok();
+    let (filter, unreadable) = match log_filter(spec.as_deref()) {
+        Ok(filter) => (filter, false),
+        Err(default) => (default, true),
+    };
     let layer = tracing_subscriber::fmt::layer()
         .with_ansi(false)
         .with_writer(Mutex::new(file));
@@ -105,6 +134,9 @@ fn init_logging(paths: &Paths) -> Result<()> {
     let _ = tracing_subscriber::registry()
         .with(layer.with_filter(filter))
         .try_init();
+    if unreadable {
+        tracing::warn!(SYMP_LOG = ?spec, "not a level or a target=level list; logging at info");
+    }
     Ok(())
 }
 
@@ -153,7 +185,7 @@ async fn serve(paths: Paths) -> Result<()> {
 }
 
 /// Writes the registry when a program ends. Spawn and rm write it themselves,
-/// before they answer; an exit happens on the waiter thread with nobody waiting.
+/// before they answer; an exit happens in the waiter task with nobody waiting.
 async fn persist_on_change(server: Arc<Server>) {
     let mut events = server.registry.bus.subscribe();
     loop {
@@ -165,5 +197,25 @@ async fn persist_on_change(server: Arc<Server>) {
         }
         let server = server.clone();
         let _ = tokio::task::spawn_blocking(move || server.registry.persist()).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::log_filter;
+    use tracing::Level;
+
+    #[test]
+    fn symp_log_takes_levels_and_target_directives_and_refuses_typos() {
+        let debug = log_filter(Some("debug")).expect("a level");
+        assert!(debug.would_enable("symp_server::pump", &Level::DEBUG));
+        let scoped = log_filter(Some(" symp_server=debug , warn ")).expect("directives");
+        assert!(scoped.would_enable("symp_server::pump", &Level::DEBUG));
+        assert!(!scoped.would_enable("tokio", &Level::INFO));
+        // Empty means the default, not "everything at trace".
+        let empty = log_filter(Some(" , ")).expect("the default");
+        assert!(!empty.would_enable("symp_server", &Level::TRACE));
+        assert!(empty.would_enable("symp_server", &Level::INFO));
+        assert!(log_filter(Some("debgu")).is_err(), "a typo is not a target");
     }
 }

@@ -150,9 +150,13 @@ impl OutputLog {
         appended
     }
 
-    /// Wakes the parser if it sleeps waiting for output.
+    /// Wakes the parser if it sleeps waiting for output. Once told, it no longer
+    /// counts as asleep (it sets the flag again before its next wait), so the
+    /// reads that follow before it runs cost no further syscalls.
     pub fn wake_parser(&self) {
-        if self.lock().parser_waiting {
+        let mut st = self.lock();
+        if std::mem::take(&mut st.parser_waiting) {
+            drop(st);
             self.data_arrived.notify_all();
         }
     }
@@ -319,10 +323,11 @@ mod tests {
     #[test]
     fn a_sleeping_parser_is_reported_and_woken_by_wake_parser() {
         let log = std::sync::Arc::new(OutputLog::new());
-        let parser = {
+        let (tx, rx) = std::sync::mpsc::channel();
+        {
             let log = log.clone();
-            std::thread::spawn(move || log.next_for_parser(1024).map(|b| b.bytes))
-        };
+            std::thread::spawn(move || tx.send(log.next_for_parser(1024).map(|b| b.bytes)));
+        }
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
         while !log.lock().parser_waiting {
             assert!(std::time::Instant::now() < deadline, "parser never slept");
@@ -331,11 +336,13 @@ mod tests {
         let appended = log.append(Bytes::from_static(b"echo"), &[]);
         assert!(appended.parser_asleep && !appended.over_lag);
         assert_eq!(appended.unparsed, 4);
+        // `append` itself never wakes it: that is left to the caller.
+        assert!(log.lock().parser_waiting, "append woke the parser");
         log.wake_parser();
-        assert_eq!(
-            parser.join().expect("parser thread"),
-            Some(b"echo".to_vec())
-        );
+        let batch = rx
+            .recv_timeout(std::time::Duration::from_secs(5))
+            .expect("the parser woke");
+        assert_eq!(batch, Some(b"echo".to_vec()));
     }
 
     #[test]

@@ -68,7 +68,7 @@ pub fn spawn(req: &SpawnRequest, session_name: &str) -> Result<PtyProcess> {
     // The slave must close here or the reader never sees EOF when the program ends.
     drop(pair.slave);
     let pid = child.process_id().context("spawned program has no pid")?;
-    // We reap with waitpid ourselves (portable-pty loses the signal number);
+    // We reap it ourselves, through a pidfd (portable-pty loses the signal number);
     // dropping the handle neither kills nor waits.
     drop(child);
     Ok(PtyProcess {

@@ -51,9 +51,10 @@ pub fn start(session: &Arc<Session>, pty: PtyFd, input: mpsc::Receiver<Vec<u8>>)
     ));
     let (s, reader_pty) = (session.clone(), pty.clone());
     tokio::spawn(async move {
+        // However the reader ends, the nudger goes with it (closing the log wakes
+        // the parser itself).
+        let _nudger = AbortOnDrop(nudger);
         read_output(s, reader_pty, &parser_nudge).await;
-        // The log is closed now, and closing wakes the parser itself.
-        nudger.abort();
     });
     tokio::spawn(write_input(pty, input));
     Ok(())
@@ -110,6 +111,14 @@ async fn read_output(session: Arc<Session>, pty: Arc<PtyFd>, parser_nudge: &Noti
         }
     }
     session.log.close();
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Wakes the sleeping parser thread for new output, as a task of its own: the
@@ -190,29 +199,32 @@ async fn wait_for_exit(session: Arc<Session>) {
     let status = reaper::reap(pid).await;
     // Let the reader take what the program printed last. Anything else still
     // holding the pty (a background job) is hung up, then killed.
-    let closed = || session.log.is_closed();
-    if !wait_until(Duration::from_millis(300), closed).await {
+    if !log_closed_within(&session, Duration::from_millis(300)).await {
         procs::signal_session(pid, Signal::SIGHUP);
-        if !wait_until(Duration::from_secs(1), closed).await {
+        if !log_closed_within(&session, Duration::from_secs(1)).await {
             procs::signal_session(pid, Signal::SIGKILL);
-            wait_until(Duration::from_secs(1), closed).await;
+            log_closed_within(&session, Duration::from_secs(1)).await;
         }
     }
-    wait_until(Duration::from_secs(2), || {
-        session.shadow().seq >= session.log.head()
-    })
-    .await;
+    // Then let the parser take it in, so the ended session shows its last screen.
+    // Watched through the parsed seq, never the shadow's lock: this runs on the
+    // I/O thread, and the parser may be megabytes behind.
+    let head = session.log.head();
+    let mut parsed = session.log.subscribe_parsed();
+    let _ = tokio::time::timeout(Duration::from_secs(2), parsed.wait_for(|&seq| seq >= head)).await;
     session.finish(status);
 }
 
-/// Polls a condition that has no notification of its own, for a bounded time.
-async fn wait_until(limit: Duration, done: impl Fn() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
-    while !done() {
-        if Instant::now() >= deadline {
-            return false;
+/// Whether the reader saw the end of output (closing the log notifies its
+/// viewers) within `limit`.
+async fn log_closed_within(session: &Session, limit: Duration) -> bool {
+    let mut head = session.log.subscribe();
+    let closed = async {
+        while !session.log.is_closed() {
+            if head.changed().await.is_err() {
+                break;
+            }
         }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    true
+    };
+    tokio::time::timeout(limit, closed).await.is_ok() || session.log.is_closed()
 }

@@ -199,7 +199,7 @@ async fn wait_match(session: &Session, regex: &Regex, scrollback: bool) -> bool 
     loop {
         let running = session.status().is_running();
         let started = Instant::now();
-        if text_matches(regex, searchable_text(session, scrollback)).await {
+        if screen_matches(session, regex, scrollback).await {
             return true;
         }
         if !running {
@@ -215,18 +215,37 @@ async fn wait_match(session: &Session, regex: &Regex, scrollback: bool) -> bool 
     }
 }
 
-/// Text this big is searched on a blocking thread, not on the server's one I/O
-/// thread, which every session's output goes through.
-const SEARCH_OFF_THREAD_BYTES: usize = 64 * 1024;
-
-async fn text_matches(regex: &Regex, text: String) -> bool {
-    if text.len() < SEARCH_OFF_THREAD_BYTES {
-        return regex.is_match(&text);
-    }
+/// Whether the screen (after the scrollback, if asked) matches. The text is
+/// copied under the shadow's lock and searched on a blocking thread: a regex can
+/// take milliseconds on a long scrollback (regex-lite is not linear in the
+/// pattern), and the server's one I/O thread carries every session's output.
+async fn screen_matches(session: &Session, regex: &Regex, scrollback: bool) -> bool {
+    let (history, screen) = {
+        let shadow = session.shadow();
+        let history: Vec<Box<str>> = if scrollback {
+            shadow
+                .state()
+                .history
+                .last(usize::MAX)
+                .map(Box::from)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        (history, shadow.screen().contents())
+    };
     let regex = regex.clone();
-    tokio::task::spawn_blocking(move || regex.is_match(&text))
-        .await
-        .unwrap_or(false)
+    tokio::task::spawn_blocking(move || {
+        let mut text = String::new();
+        for line in &history {
+            text.push_str(&plain_text(line));
+            text.push('\n');
+        }
+        text.push_str(&screen);
+        regex.is_match(&text)
+    })
+    .await
+    .unwrap_or(false)
 }
 
 /// `^` and `$` match at line starts and ends, as people expect of a screen.
@@ -235,20 +254,6 @@ pub fn compile_line_regex(pattern: &str) -> Result<Regex> {
         .multi_line(true)
         .build()
         .map_err(|e| anyhow!("bad regex: {}", e.to_string().replace('\n', " ")))
-}
-
-/// The screen's text, after the scrollback's if asked, one line per row.
-fn searchable_text(session: &Session, scrollback: bool) -> String {
-    let shadow = session.shadow();
-    let mut text = String::new();
-    if scrollback {
-        for line in shadow.state().history.last(usize::MAX) {
-            text.push_str(&plain_text(line));
-            text.push('\n');
-        }
-    }
-    text.push_str(&shadow.screen().contents());
-    text
 }
 
 async fn stream_events(conn: &mut Conn, server: &Server, name: Option<String>) -> Result<()> {

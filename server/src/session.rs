@@ -200,7 +200,7 @@ impl Session {
         }
     }
 
-    /// Called once by the waiter thread when the program is reaped and drained.
+    /// Called once by the waiter task when the program is reaped and drained.
     pub(crate) fn finish(&self, status: Status) {
         self.ended_ms.store(now_ms(), Ordering::Relaxed);
         lock(&self.input).take();

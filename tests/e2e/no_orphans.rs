@@ -96,6 +96,7 @@ fn a_program_that_exits_is_reaped() {
     home.wait_status("brief", "exited");
     // The server still runs, so a zombie would be its unreaped child.
     assert!(home.server_pid().is_some());
-    // `exited` is recorded after waitpid, so by now the pid is gone, not a zombie.
+    // `exited` is recorded after the program is reaped, so by now the pid is gone,
+    // not a zombie.
     assert_eq!(procfs::state(pid), None, "pid {pid} is still there");
 }

@@ -14,7 +14,7 @@ use tokio::net::unix::pipe;
 use tokio::sync::mpsc;
 
 pub enum Keyboard {
-    /// Non-blocking /dev/tty, read on the runtime.
+    /// Stdin's terminal opened again, non-blocking, read on the runtime.
     Tty {
         tty: pipe::Receiver,
         buf: Box<[u8; 4096]>,
@@ -53,7 +53,8 @@ fn open_stdin_terminal() -> Option<pipe::Receiver> {
     let path = nix::unistd::ttyname(stdin.as_fd()).ok()?;
     let tty = std::fs::OpenOptions::new()
         .read(true)
-        .custom_flags(OFlag::O_NONBLOCK.bits())
+        // O_NOCTTY: a client without a controlling terminal must not take this one.
+        .custom_flags((OFlag::O_NONBLOCK | OFlag::O_NOCTTY).bits())
         .open(path)
         .ok()?;
     // A renamed or reused path would be another device: read keys from stdin then.
