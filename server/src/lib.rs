@@ -23,6 +23,7 @@ pub mod render;
 pub mod scripting;
 pub mod session;
 pub mod shadow;
+mod sync;
 
 pub use daemon::{run, AlreadyRunning};
 pub use paths::Paths;

@@ -9,6 +9,7 @@ use bytes::Bytes;
 use tokio::sync::watch;
 
 use crate::queries::Query;
+use crate::sync::lock;
 
 /// Bytes kept behind the head (on top of whatever the parser has not taken in),
 /// so a briefly slow viewer catches up from the ring instead of a full redraw.
@@ -103,10 +104,7 @@ impl OutputLog {
     }
 
     fn lock(&self) -> MutexGuard<'_, LogState> {
-        // A panic while holding this lock leaves plain data behind; keep serving.
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.state)
     }
 
     /// Resolves once the shadow parser is less than `MAX_PARSER_LAG` behind: the

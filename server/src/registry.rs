@@ -12,6 +12,7 @@ use symp_protocol::{SessionInfo, SpawnRequest, Status};
 use crate::config::Config;
 use crate::events::{EventBus, EventKind};
 use crate::session::Session;
+use crate::sync::lock;
 
 /// A session the server knows: one it runs, or one recorded by an earlier server.
 #[derive(Clone)]
@@ -68,7 +69,7 @@ impl Registry {
     }
 
     fn entries(&self) -> MutexGuard<'_, BTreeMap<String, Entry>> {
-        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.entries)
     }
 
     pub fn spawn(&self, req: &SpawnRequest) -> Result<Arc<Session>> {
@@ -187,7 +188,7 @@ impl Registry {
 
     /// Writes the registry atomically: a temporary file renamed over the old one.
     pub fn persist(&self) {
-        let _guard = self.write_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let _guard = lock(&self.write_lock);
         let file = RegistryFile {
             sessions: self.list(true),
         };

@@ -15,6 +15,7 @@ use crate::clients::Clients;
 use crate::events::{now_ms, EventBus, EventKind};
 use crate::output_log::OutputLog;
 use crate::shadow::Shadow;
+use crate::sync::lock;
 use crate::{procs, pty, pump};
 
 /// Scrollback lines when the spawn request does not say.
@@ -53,12 +54,6 @@ pub struct Session {
     last_attach_ms: AtomicU64,
     ended_ms: AtomicU64,
     pub bus: EventBus,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // The data behind these locks stays consistent between statements; a panic
-    // elsewhere must not take the session down with it.
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Session {
