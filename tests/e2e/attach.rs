@@ -6,8 +6,7 @@ use crate::harness::{Home, Term};
 fn attach_shows_the_screen_and_detach_restores_the_terminal() {
     let home = Home::new();
     home.spawn_shell("demo");
-    let mut term = Term::symp(&home, &["attach", "demo"], 80, 24);
-    term.wait_for_text("$ ");
+    let mut term = Term::attach_at_prompt(&home, "demo", 80, 24);
     term.type_str("printf '\\033[1;31mhot\\033[0m %s\\n' done\r");
     term.wait_for_text("hot done");
     term.with_screen(|s| {
@@ -37,8 +36,7 @@ fn attach_shows_the_screen_and_detach_restores_the_terminal() {
 fn detach_then_reattach_shows_the_same_screen() {
     let home = Home::new();
     home.spawn_shell("same");
-    let mut first = Term::symp(&home, &["attach", "same"], 80, 24);
-    first.wait_for_text("$ ");
+    let mut first = Term::attach_at_prompt(&home, "same", 80, 24);
     first.type_str("clear; printf '\\033[4;10H\\033[7mboxed\\033[0m\\033[33m yellow\\033[0m\\n'\r");
     first.wait_for("the output and the next prompt", |s| {
         s.contents().contains("boxed yellow") && s.contents().ends_with("$ ")

@@ -10,8 +10,7 @@ use crate::procfs;
 fn lose_client_to(signal: Signal) {
     let home = Home::new();
     home.spawn_shell("sturdy");
-    let mut lost = Term::symp(&home, &["attach", "sturdy"], 80, 24);
-    lost.wait_for_text("$ ");
+    let mut lost = Term::attach_at_prompt(&home, "sturdy", 80, 24);
     lost.type_str("echo before-$((1+1))\r");
     lost.wait_for("the output and the next prompt", |s| {
         s.contents().contains("\nbefore-2\n$ ")

@@ -198,6 +198,14 @@ pub struct Term {
 
 impl Term {
     /// Runs `symp ARGS` in a new terminal of the given size.
+    /// `symp attach NAME` in a COLSxROWS terminal, once the shell's `$ ` prompt
+    /// (see `Home::spawn_shell`) is on its screen.
+    pub fn attach_at_prompt(home: &Home, name: &str, cols: u16, rows: u16) -> Self {
+        let term = Self::symp(home, &["attach", name], cols, rows);
+        term.wait_for_text("$ ");
+        term
+    }
+
     pub fn symp(home: &Home, args: &[&str], cols: u16, rows: u16) -> Self {
         let mut cmd = CommandBuilder::new(SYMP);
         cmd.args(args);

@@ -20,11 +20,9 @@ fn wait_pty_size(home: &Home, name: &str, size: (u64, u64)) {
 fn the_pty_size_follows_the_most_recently_active_interactive_client() {
     let home = Home::new();
     home.spawn_shell("sized");
-    let mut wide = Term::symp(&home, &["attach", "sized"], 100, 30);
-    wide.wait_for_text("$ ");
+    let mut wide = Term::attach_at_prompt(&home, "sized", 100, 30);
     wait_pty_size(&home, "sized", (100, 30));
-    let mut narrow = Term::symp(&home, &["attach", "sized"], 70, 20);
-    narrow.wait_for_text("$ ");
+    let mut narrow = Term::attach_at_prompt(&home, "sized", 70, 20);
     wait_pty_size(&home, "sized", (70, 20));
 
     // Typing makes a client the most recent: the program sees its size.

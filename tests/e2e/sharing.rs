@@ -15,10 +15,8 @@ fn has_line(term: &Term, line: &str) -> bool {
 fn two_interactive_clients_and_a_read_only_viewer_see_the_same_text() {
     let home = Home::new();
     home.spawn_shell("shared");
-    let mut a = Term::symp(&home, &["attach", "shared"], 80, 24);
-    a.wait_for_text("$ ");
-    let mut b = Term::symp(&home, &["attach", "shared"], 80, 24);
-    b.wait_for_text("$ ");
+    let mut a = Term::attach_at_prompt(&home, "shared", 80, 24);
+    let mut b = Term::attach_at_prompt(&home, "shared", 80, 24);
     let viewer = Term::symp(&home, &["attach", "shared", "--read-only"], 80, 24);
     viewer.wait_for_text("$ ");
     home.wait_clients("shared", 3);
@@ -41,8 +39,7 @@ fn two_interactive_clients_and_a_read_only_viewer_see_the_same_text() {
 fn a_read_only_viewers_keystrokes_never_reach_the_program() {
     let home = Home::new();
     home.spawn_shell("guarded");
-    let mut a = Term::symp(&home, &["attach", "guarded"], 80, 24);
-    a.wait_for_text("$ ");
+    let mut a = Term::attach_at_prompt(&home, "guarded", 80, 24);
     let mut viewer = Term::symp(&home, &["attach", "guarded", "--read-only"], 80, 24);
     viewer.wait_for_text("$ ");
     viewer.type_str("echo leaked-$((1+1))\r");
@@ -73,8 +70,7 @@ fn the_server_drops_input_from_a_read_only_connection() {
     wire.send(&ClientMsg::Detach);
     home.wait_clients("guarded", 0);
 
-    let mut a = Term::symp(&home, &["attach", "guarded"], 80, 24);
-    a.wait_for_text("$ ");
+    let mut a = Term::attach_at_prompt(&home, "guarded", 80, 24);
     a.type_str("echo marker-$((2+2))\r");
     wait_until("the marker", || has_line(&a, "marker-4"));
     assert!(!a.text().contains("leaked"), "{}", a.text());

@@ -19,8 +19,7 @@ impl Bystanders {
     fn new() -> Self {
         let home = Home::new();
         home.spawn_shell("survivor");
-        let watcher = Term::symp(&home, &["attach", "survivor"], 80, 24);
-        watcher.wait_for_text("$ ");
+        let watcher = Term::attach_at_prompt(&home, "survivor", 80, 24);
         let server = home.server_pid().expect("server");
         Self {
             watcher,
