@@ -23,6 +23,7 @@ pub mod render;
 pub mod scripting;
 pub mod session;
 pub mod shadow;
+mod shadow_parser;
 mod sync;
 
 pub use daemon::{run, AlreadyRunning};

@@ -3,7 +3,7 @@
 //! every viewer keeps its own cursor: nobody's lag can make the ring grow without bound.
 
 use std::collections::VecDeque;
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 
 use bytes::Bytes;
 use tokio::sync::watch;
@@ -20,8 +20,6 @@ const MAX_PARSER_LAG: usize = 16 * 1024 * 1024;
 
 pub struct OutputLog {
     state: Mutex<LogState>,
-    /// Signalled when bytes arrive or the log closes (the parser may be waiting).
-    data_arrived: Condvar,
     /// The head seq, for async viewers.
     head_tx: watch::Sender<u64>,
     /// The parsed seq, for whoever reads the shadow screen (clipped views,
@@ -41,8 +39,9 @@ struct LogState {
     /// Terminal queries cut out of the stream, at the seq where they stood.
     queries: VecDeque<(u64, Query)>,
     closed: bool,
-    /// Whether the parser sleeps on `data_arrived`: a notify costs a syscall, so
-    /// only a sleeping parser is woken.
+    /// Whether the shadow parser found nothing to do and left this log: it must
+    /// be scheduled again (see `shadow_parser`) before it takes more. Only then,
+    /// because scheduling it costs a syscall.
     parser_waiting: bool,
 }
 
@@ -61,7 +60,7 @@ pub enum ReadOutcome {
 /// What the reader learns from an append.
 #[must_use]
 pub struct Appended {
-    /// The parser sleeps and has not been told: call `wake_parser`. Left to the
+    /// The parser is idle and has not been told: call `wake_parser`. Left to the
     /// caller so the wake (a futex syscall, and a thread taking a CPU) can come
     /// after the viewers have been sent the bytes: a keystroke echo must not wait
     /// for it.
@@ -70,6 +69,17 @@ pub struct Appended {
     pub over_lag: bool,
     /// Bytes not yet in the shadow screen, this chunk included.
     pub unparsed: u64,
+}
+
+/// What the parser finds when it comes for more.
+pub enum ParserTake {
+    /// Output (and the queries inside it) to parse.
+    Batch(ParseBatch),
+    /// Everything is parsed. The log now counts the parser as idle: the next
+    /// append reports it asleep.
+    Idle,
+    /// Everything is parsed and the log is closed: nothing will ever come.
+    Ended,
 }
 
 /// A stretch of output for the parser, with the queries that sat inside it.
@@ -95,9 +105,9 @@ impl OutputLog {
                 parsed: 0,
                 queries: VecDeque::new(),
                 closed: false,
-                parser_waiting: false,
+                // Nobody has scheduled the parser for a new log yet.
+                parser_waiting: true,
             }),
-            data_arrived: Condvar::new(),
             head_tx: watch::channel(0).0,
             parsed_tx: watch::channel(0).0,
         }
@@ -148,23 +158,28 @@ impl OutputLog {
         appended
     }
 
-    /// Wakes the parser if it sleeps waiting for output. Once told, it no longer
-    /// counts as asleep (it sets the flag again before its next wait), so the
-    /// reads that follow before it runs cost no further syscalls.
-    pub fn wake_parser(&self) {
-        let mut st = self.lock();
-        if std::mem::take(&mut st.parser_waiting) {
-            drop(st);
-            self.data_arrived.notify_all();
-        }
+    /// Whether the idle parser must be scheduled for this log: true once per idle
+    /// spell. Once told, it no longer counts as idle (it marks itself idle again
+    /// when it next finds nothing), so the reads that follow before it runs cost
+    /// no further syscalls.
+    #[must_use]
+    pub fn wake_parser(&self) -> bool {
+        std::mem::take(&mut self.lock().parser_waiting)
     }
 
-    /// Marks the end of output (reader saw EOF).
-    pub fn close(&self) {
-        self.lock().closed = true;
-        self.data_arrived.notify_all();
+    /// Marks the end of output (reader saw EOF). Returns whether the idle parser
+    /// must be scheduled: output appended just before may not have woken it yet.
+    #[must_use]
+    pub fn close(&self) -> bool {
+        let wake = {
+            let mut st = self.lock();
+            st.closed = true;
+            let unparsed = st.parsed != st.head || !st.queries.is_empty();
+            unparsed && std::mem::take(&mut st.parser_waiting)
+        };
         // Wake viewers so they notice the end.
         self.head_tx.send_modify(|_| {});
+        wake
     }
 
     pub fn subscribe(&self) -> watch::Receiver<u64> {
@@ -184,20 +199,16 @@ impl OutputLog {
         self.lock().closed
     }
 
-    /// Blocks until there is unparsed output or an unanswered query; `None` once
-    /// closed and drained.
-    pub fn next_for_parser(&self, max: usize) -> Option<ParseBatch> {
+    /// Up to `max` bytes of unparsed output with the queries inside them. Never
+    /// blocks: with nothing to parse the parser is marked idle (see [`ParserTake`]).
+    pub fn next_for_parser(&self, max: usize) -> ParserTake {
         let mut st = self.lock();
-        while st.parsed == st.head && st.queries.is_empty() {
+        if st.parsed == st.head && st.queries.is_empty() {
             if st.closed {
-                return None;
+                return ParserTake::Ended;
             }
             st.parser_waiting = true;
-            st = self
-                .data_arrived
-                .wait(st)
-                .unwrap_or_else(|p| p.into_inner());
-            st.parser_waiting = false;
+            return ParserTake::Idle;
         }
         let start = st.parsed;
         let end = st.head.min(start + max as u64);
@@ -210,7 +221,7 @@ impl OutputLog {
             .collect();
         drop(st);
         let bytes = concat(&slices, (end - start) as usize);
-        Some(ParseBatch {
+        ParserTake::Batch(ParseBatch {
             start,
             bytes,
             queries,
@@ -318,29 +329,43 @@ mod tests {
         }
     }
 
+    fn take(log: &OutputLog, max: usize) -> ParseBatch {
+        match log.next_for_parser(max) {
+            ParserTake::Batch(batch) => batch,
+            ParserTake::Idle => panic!("expected a batch, the parser went idle"),
+            ParserTake::Ended => panic!("expected a batch, the log ended"),
+        }
+    }
+
     #[test]
-    fn a_sleeping_parser_is_reported_and_woken_by_wake_parser() {
-        let log = std::sync::Arc::new(OutputLog::new());
-        let (tx, rx) = std::sync::mpsc::channel();
-        {
-            let log = log.clone();
-            std::thread::spawn(move || tx.send(log.next_for_parser(1024).map(|b| b.bytes)));
-        }
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        while !log.lock().parser_waiting {
-            assert!(std::time::Instant::now() < deadline, "parser never slept");
-            std::thread::yield_now();
-        }
+    fn an_idle_parser_is_reported_until_it_is_woken_once() {
+        let log = OutputLog::new();
         let appended = log.append(Bytes::from_static(b"echo"), &[]);
         assert!(appended.parser_asleep && !appended.over_lag);
         assert_eq!(appended.unparsed, 4);
-        // `append` itself never wakes it: that is left to the caller.
-        assert!(log.lock().parser_waiting, "append woke the parser");
-        log.wake_parser();
-        let batch = rx
-            .recv_timeout(std::time::Duration::from_secs(5))
-            .expect("the parser woke");
-        assert_eq!(batch, Some(b"echo".to_vec()));
+        // `append` itself never wakes it: that is left to the caller...
+        assert!(log.append(Bytes::from_static(b"!"), &[]).parser_asleep);
+        // ...who is told to schedule it exactly once.
+        assert!(log.wake_parser());
+        assert!(!log.wake_parser());
+        assert!(!log.append(Bytes::from_static(b"?"), &[]).parser_asleep);
+        assert_eq!(take(&log, 1024).bytes, b"echo!?");
+    }
+
+    #[test]
+    fn closing_asks_for_the_idle_parser_only_if_output_waits() {
+        let log = OutputLog::new();
+        assert!(matches!(log.next_for_parser(1024), ParserTake::Idle));
+        // The reader appended its last bytes and met the end before waking it.
+        let _ = log.append(Bytes::from_static(b"bye"), &[]);
+        assert!(log.close(), "the last output would never be parsed");
+        let last = take(&log, 1024);
+        log.mark_parsed(last.start + last.bytes.len() as u64, 0);
+        assert!(matches!(log.next_for_parser(1024), ParserTake::Ended));
+
+        let quiet = OutputLog::new();
+        assert!(matches!(quiet.next_for_parser(1024), ParserTake::Idle));
+        assert!(!quiet.close(), "nothing to parse, nothing to wake");
     }
 
     #[test]
@@ -374,7 +399,7 @@ mod tests {
         for _ in 0..20 {
             let _ = log.append(chunk.clone(), &[]);
         }
-        let batch = log.next_for_parser(usize::MAX).expect("data");
+        let batch = take(&log, usize::MAX);
         assert_eq!(batch.start, 0);
         assert_eq!(batch.bytes.len(), 20 * 64 * 1024);
     }
@@ -383,14 +408,12 @@ mod tests {
     fn a_query_arriving_at_the_end_of_a_taken_batch_is_not_lost() {
         let log = OutputLog::new();
         let _ = log.append(Bytes::from_static(b"\x1b[5;10H"), &[]);
-        let batch = log.next_for_parser(1024).expect("data");
+        let batch = take(&log, 1024);
         assert!(batch.queries.is_empty());
         // The query alone was cut out: an empty chunk with a query at the old head.
         let _ = log.append(Bytes::new(), &[(0, Query::CursorPosition)]);
         log.mark_parsed(batch.start + batch.bytes.len() as u64, batch.queries.len());
-        // Closed, so a lost query shows as `None` rather than a wait forever.
-        log.close();
-        let next = log.next_for_parser(1024).expect("the query still waits");
+        let next = take(&log, 1024);
         assert_eq!(next.queries, vec![(7, Query::CursorPosition)]);
     }
 
@@ -398,11 +421,11 @@ mod tests {
     fn parser_sees_queries_at_their_seq_and_closing_ends_it() {
         let log = OutputLog::new();
         let _ = log.append(Bytes::from_static(b"abc"), &[(2, Query::DeviceStatus)]);
-        log.close();
-        let batch = log.next_for_parser(1024).expect("data");
+        let _ = log.close();
+        let batch = take(&log, 1024);
         assert_eq!(batch.queries, vec![(2, Query::DeviceStatus)]);
         log.mark_parsed(3, 1);
-        assert!(log.next_for_parser(1024).is_none());
+        assert!(matches!(log.next_for_parser(1024), ParserTake::Ended));
         assert!(matches!(log.read_at(3, 10), ReadOutcome::Closed));
     }
 }

@@ -1,23 +1,23 @@
 //! What moves a session's bytes: the pty reader task (the hot path: output into the
-//! log, queries cut out), the shadow parser thread (screen, history, query answers,
-//! off the hot path) and the task that wakes it, the pty writer task (keys in), and
-//! the waiter task (reaps the program through a pidfd, ends the session).
+//! log, queries cut out) and the task that wakes the shadow parser after it, the
+//! pty writer task (keys in), and the waiter task (reaps the program through a
+//! pidfd, ends the session). The parser itself is `shadow_parser`.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
 use bytes::BytesMut;
 use nix::sys::signal::Signal;
 use tokio::sync::{mpsc, Notify};
 
-use crate::events::{now_ms, EventKind};
+use crate::events::now_ms;
 use crate::procs;
 use crate::pty_fd::PtyFd;
 use crate::queries::QueryScanner;
 use crate::reaper;
 use crate::session::Session;
+use crate::shadow_parser::{ShadowParser, PARSE_BATCH};
 
 /// One pty read; the kernel hands out at most about 4 KiB at a time anyway.
 const READ_SIZE: usize = 16 * 1024;
@@ -29,38 +29,40 @@ const COALESCE_STREAK: u32 = 4;
 const COALESCE_PAUSE: Duration = Duration::from_millis(1);
 /// Chunks are carved out of allocations this big, so a chunk costs no malloc.
 const ARENA_SIZE: usize = 64 * 1024;
-/// After a small batch the parser waits this long for more, so a stream of tiny
-/// writes (`seq`, a spinner) wakes it hundreds of times a second, not per write.
-const PARSER_PACING: Duration = Duration::from_millis(2);
-/// The most the parser takes per lock of the shadow screen, so an attach never
-/// waits long for it.
-const PARSE_BATCH: usize = 64 * 1024;
 
-pub fn start(session: &Arc<Session>, pty: PtyFd, input: mpsc::Receiver<Vec<u8>>) -> Result<()> {
-    let s = session.clone();
-    std::thread::Builder::new()
-        .name(format!("shadow:{}", session.name()))
-        .spawn(move || parse_output(&s))
-        .context("cannot start the shadow parser thread")?;
+pub fn start(
+    session: &Arc<Session>,
+    pty: PtyFd,
+    input: mpsc::Receiver<Vec<u8>>,
+    parser: ShadowParser,
+) {
     tokio::spawn(wait_for_exit(session.clone()));
     let pty = Arc::new(pty);
     let parser_nudge = Arc::new(Notify::new());
     let nudger = tokio::spawn(wake_parser_after_viewers(
         session.clone(),
+        parser.clone(),
         parser_nudge.clone(),
     ));
     let (s, reader_pty) = (session.clone(), pty.clone());
     tokio::spawn(async move {
-        // However the reader ends, the nudger goes with it (closing the log wakes
-        // the parser itself).
+        // However the reader ends, the nudger goes with it (closing the log says
+        // whether the parser still needs a turn).
         let _nudger = AbortOnDrop(nudger);
-        read_output(s, reader_pty, &parser_nudge).await;
+        read_output(&s, reader_pty, &parser, &parser_nudge).await;
+        if s.log.close() {
+            parser.schedule(s);
+        }
     });
     tokio::spawn(write_input(pty, input));
-    Ok(())
 }
 
-async fn read_output(session: Arc<Session>, pty: Arc<PtyFd>, parser_nudge: &Notify) {
+async fn read_output(
+    session: &Arc<Session>,
+    pty: Arc<PtyFd>,
+    parser: &ShadowParser,
+    parser_nudge: &Notify,
+) {
     let mut scanner = QueryScanner::default();
     // Read into one reused buffer, then copy just what came into the chunk arena:
     // most reads are short, and zeroing a fresh buffer per read cost more than the copy.
@@ -90,7 +92,9 @@ async fn read_output(session: Arc<Session>, pty: Arc<PtyFd>, parser_nudge: &Noti
                 // makes it yield (readiness costs no coop budget) until the writer
                 // pauses: the parser would sleep through the whole burst, and a
                 // viewer that fell behind would then be fed all of it raw.
-                session.log.wake_parser();
+                if session.log.wake_parser() {
+                    parser.schedule(session.clone());
+                }
             } else {
                 parser_nudge.notify_one();
             }
@@ -110,7 +114,6 @@ async fn read_output(session: Arc<Session>, pty: Arc<PtyFd>, parser_nudge: &Noti
             tokio::time::sleep(COALESCE_PAUSE).await;
         }
     }
-    session.log.close();
 }
 
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
@@ -121,65 +124,19 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// Wakes the sleeping parser thread for new output, as a task of its own: the
-/// runtime runs woken tasks in order, so this runs after the viewers the same
-/// output woke, and the wake's syscall and the parser taking a CPU never delay an
-/// echo on its way out.
-async fn wake_parser_after_viewers(session: Arc<Session>, nudge: Arc<Notify>) {
+/// Gives the idle parser a turn for new output, as a task of its own: the runtime
+/// runs woken tasks in order, so this runs after the viewers the same output woke,
+/// and the wake's syscall and the parser taking a CPU never delay an echo on its
+/// way out.
+async fn wake_parser_after_viewers(
+    session: Arc<Session>,
+    parser: ShadowParser,
+    nudge: Arc<Notify>,
+) {
     loop {
         nudge.notified().await;
-        session.log.wake_parser();
-    }
-}
-
-/// Niceness of the shadow parser thread (0 is normal, 19 the lowest).
-const PARSER_NICENESS: i32 = 10;
-
-fn parse_output(session: &Session) {
-    // The shadow is background work: when CPU is short, the program, the reader
-    // and the viewers go first and the parser catches up when they pause. Its lag
-    // is bounded by the log (MAX_PARSER_LAG), and attach/resync never wait for it.
-    // On Linux a thread id names just this thread.
-    let _ = rustix::process::setpriority_process(Some(rustix::thread::gettid()), PARSER_NICENESS);
-    let mut replies = Vec::new();
-    while let Some(batch) = session.log.next_for_parser(PARSE_BATCH) {
-        let end = batch.start + batch.bytes.len() as u64;
-        let (title_changes_before, bells_before, title_after, bells_after);
-        {
-            let mut shadow = session.shadow();
-            title_changes_before = shadow.state().title_changes;
-            bells_before = shadow.state().bells;
-            let mut done = 0;
-            for (seq, query) in &batch.queries {
-                let at = (seq - batch.start) as usize;
-                shadow.process(&batch.bytes[done..at]);
-                done = at;
-                replies.push(query.answer(shadow.screen().cursor_position()));
-            }
-            shadow.process(&batch.bytes[done..]);
-            shadow.seq = end;
-            // Cloned only when it changed: most batches set no title.
-            title_after = (shadow.state().title_changes != title_changes_before)
-                .then(|| shadow.state().title.clone());
-            bells_after = shadow.state().bells;
-            // Hand the screen straight to a waiter (the I/O thread: an attach, the
-            // activity sampler, a capture). A plain unlock lets this thread, when it
-            // is behind, take the lock back batch after batch and keep the runtime
-            // blocked until it has caught up: hundreds of ms under `seq`.
-            parking_lot::MutexGuard::unlock_fair(shadow);
-        }
-        session.log.mark_parsed(end, batch.queries.len());
-        for reply in replies.drain(..) {
-            session.write_input_blocking(reply);
-        }
-        if batch.bytes.len() < READ_SIZE {
-            std::thread::sleep(PARSER_PACING);
-        }
-        if let Some(title) = title_after {
-            session.bus.emit(session.name(), EventKind::Title { title });
-        }
-        if bells_after != bells_before {
-            session.bus.emit(session.name(), EventKind::Bell);
+        if session.log.wake_parser() {
+            parser.schedule(session.clone());
         }
     }
 }

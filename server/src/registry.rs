@@ -12,6 +12,7 @@ use symp_protocol::{SessionInfo, SpawnRequest, Status};
 use crate::config::Config;
 use crate::events::{EventBus, EventKind};
 use crate::session::Session;
+use crate::shadow_parser::ShadowParser;
 use crate::sync::lock;
 
 /// A session the server knows: one it runs, or one recorded by an earlier server.
@@ -33,6 +34,8 @@ pub struct Registry {
     entries: Mutex<BTreeMap<String, Entry>>,
     file: PathBuf,
     pub bus: EventBus,
+    /// Feeds every session's output into its shadow screen.
+    parser: ShadowParser,
     pub config: Config,
     /// Serialises writers of the registry file.
     write_lock: Mutex<()>,
@@ -61,6 +64,7 @@ impl Registry {
             entries: Mutex::new(entries),
             file,
             bus,
+            parser: ShadowParser::default(),
             config,
             write_lock: Mutex::new(()),
         };
@@ -93,7 +97,7 @@ impl Registry {
         };
         let mut req = req.clone();
         req.scrollback = req.scrollback.or(self.config.scrollback);
-        match Session::spawn(name.clone(), &req, self.bus.clone()) {
+        match Session::spawn(name.clone(), &req, self.bus.clone(), self.parser.clone()) {
             Ok(session) => {
                 tokio::spawn(crate::activity::monitor(
                     session.clone(),

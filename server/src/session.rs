@@ -15,6 +15,7 @@ use crate::clients::Clients;
 use crate::events::{now_ms, EventBus, EventKind};
 use crate::output_log::OutputLog;
 use crate::shadow::Shadow;
+use crate::shadow_parser::ShadowParser;
 use crate::sync::lock;
 use crate::{procs, pty, pump};
 
@@ -58,7 +59,14 @@ pub struct Session {
 
 impl Session {
     /// Starts the program and the tasks and threads that serve it.
-    pub fn spawn(name: String, req: &SpawnRequest, bus: EventBus) -> Result<Arc<Session>> {
+    pub fn spawn(
+        name: String,
+        req: &SpawnRequest,
+        bus: EventBus,
+        parser: ShadowParser,
+    ) -> Result<Arc<Session>> {
+        // Before the program starts: nothing is left behind if this fails.
+        parser.start()?;
         let process = pty::spawn(req, &name)?;
         let (input_tx, input_rx) = mpsc::channel(INPUT_QUEUE);
         let scrollback = req.scrollback.unwrap_or(DEFAULT_SCROLLBACK);
@@ -85,7 +93,7 @@ impl Session {
             ended_ms: AtomicU64::new(0),
             bus,
         });
-        pump::start(&session, process.io, input_rx)?;
+        pump::start(&session, process.io, input_rx, parser);
         session.bus.emit(
             &session.meta.name,
             EventKind::Spawned {
@@ -137,11 +145,13 @@ impl Session {
         }
     }
 
-    /// For the parser thread: queue bytes without an async context.
-    pub fn write_input_blocking(&self, bytes: Vec<u8>) {
+    /// For the parser thread: queues a query's answer without waiting. That thread
+    /// serves every session, so it never waits on one: a program that has left
+    /// `INPUT_QUEUE` writes unread is not waiting for an answer, and gets none.
+    pub fn queue_reply(&self, bytes: Vec<u8>) {
         let sender = lock(&self.input).clone();
-        if let Some(tx) = sender {
-            let _ = tx.blocking_send(bytes);
+        if let Some(Err(mpsc::error::TrySendError::Full(_))) = sender.map(|tx| tx.try_send(bytes)) {
+            tracing::warn!(session = %self.meta.name, "the program reads no input; a query answer is dropped");
         }
     }
 

@@ -1,0 +1,235 @@
+//! The one background thread that feeds every session's output into its shadow
+//! screen and answers the terminal queries inside it, taking sessions in turns.
+//!
+//! One thread for all sessions, not one each: an idle session then costs no
+//! thread (its stack and malloc arena were 12–20 KiB a session), and a session
+//! flooding its screen takes turns of one batch with the others.
+
+use std::collections::VecDeque;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+
+use crate::events::EventKind;
+use crate::output_log::{ParseBatch, ParserTake};
+use crate::session::Session;
+use crate::sync::lock;
+
+/// The most the parser takes per turn, and per lock of a session's shadow screen,
+/// so an attach never waits long for it.
+pub const PARSE_BATCH: usize = 64 * 1024;
+/// A batch smaller than this means the session writes a trickle...
+const SMALL_BATCH: usize = 16 * 1024;
+/// ...so its next turn waits this long: a stream of tiny writes (`seq`, a spinner)
+/// is then parsed hundreds of times a second, not once per write.
+const PACING: Duration = Duration::from_millis(2);
+/// Niceness of the parser thread (0 is normal, 19 the lowest).
+const NICENESS: i32 = 10;
+
+/// A handle on the parser thread; the thread starts with the first session.
+#[derive(Clone, Default)]
+pub struct ShadowParser {
+    shared: Arc<Shared>,
+}
+
+#[derive(Default)]
+struct Shared {
+    turns: Mutex<Turns<Arc<Session>>>,
+    /// Signalled when a session is scheduled.
+    work: Condvar,
+}
+
+impl ShadowParser {
+    /// Starts the thread unless it runs already.
+    pub fn start(&self) -> Result<()> {
+        let mut turns = lock(&self.shared.turns);
+        if !turns.started {
+            let shared = self.shared.clone();
+            std::thread::Builder::new()
+                .name("shadow".into())
+                .spawn(move || run(&shared))
+                .context("cannot start the shadow parser thread")?;
+            turns.started = true;
+        }
+        Ok(())
+    }
+
+    /// Gives `session` a turn. Only for a session its log reported idle and that
+    /// `OutputLog::wake_parser` (or `close`) then said to schedule: a session is
+    /// never queued twice.
+    pub fn schedule(&self, session: Arc<Session>) {
+        lock(&self.shared.turns).push(session);
+        self.shared.work.notify_one();
+    }
+}
+
+fn run(shared: &Shared) {
+    // The shadow is background work: when CPU is short, the programs, the I/O
+    // thread and the viewers go first and the parser catches up when they pause.
+    // Its lag is bounded by each log (MAX_PARSER_LAG), and attach and resync never
+    // wait for it. On Linux a thread id names just this thread.
+    let _ = rustix::process::setpriority_process(Some(rustix::thread::gettid()), NICENESS);
+    loop {
+        let session = shared.next_turn();
+        let batch = match session.log.next_for_parser(PARSE_BATCH) {
+            ParserTake::Batch(batch) => batch,
+            // Idle: its next output schedules it again. Ended: it is done.
+            ParserTake::Idle | ParserTake::Ended => continue,
+        };
+        let small = batch.bytes.len() < SMALL_BATCH;
+        let (start, len, queries) = (batch.start, batch.bytes.len(), batch.queries.len());
+        // A panic in the terminal emulator must not stop every session's screen.
+        if catch_unwind(AssertUnwindSafe(|| parse(&session, batch))).is_err() {
+            tracing::error!(session = %session.name(), "the shadow screen failed on a batch; skipped");
+            session.log.mark_parsed(start + len as u64, queries);
+        }
+        let mut turns = lock(&shared.turns);
+        if small {
+            turns.push_after(session, Instant::now() + PACING);
+        } else {
+            turns.push(session);
+        }
+    }
+}
+
+impl Shared {
+    /// Blocks until a session's turn comes.
+    fn next_turn(&self) -> Arc<Session> {
+        let mut turns = lock(&self.turns);
+        loop {
+            turns = match turns.take(Instant::now()) {
+                Ok(session) => return session,
+                // Poisoned or not, as `sync::lock`.
+                Err(None) => self
+                    .work
+                    .wait(turns)
+                    .unwrap_or_else(PoisonError::into_inner),
+                Err(Some(at)) => {
+                    let timeout = at.saturating_duration_since(Instant::now());
+                    match self.work.wait_timeout(turns, timeout) {
+                        Ok((turns, _)) => turns,
+                        Err(poisoned) => poisoned.into_inner().0,
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Feeds one batch into the session's screen, answers its queries, then reports
+/// a changed title and bells.
+fn parse(session: &Session, batch: ParseBatch) {
+    let end = batch.start + batch.bytes.len() as u64;
+    let mut replies = Vec::with_capacity(batch.queries.len());
+    let (title_after, bells_before, bells_after);
+    {
+        let mut shadow = session.shadow();
+        let title_changes_before = shadow.state().title_changes;
+        bells_before = shadow.state().bells;
+        let mut done = 0;
+        for (seq, query) in &batch.queries {
+            let at = (seq - batch.start) as usize;
+            shadow.process(&batch.bytes[done..at]);
+            done = at;
+            replies.push(query.answer(shadow.screen().cursor_position()));
+        }
+        shadow.process(&batch.bytes[done..]);
+        shadow.seq = end;
+        // Cloned only when it changed: most batches set no title.
+        title_after = (shadow.state().title_changes != title_changes_before)
+            .then(|| shadow.state().title.clone());
+        bells_after = shadow.state().bells;
+        // Hand the screen straight to a waiter (the I/O thread: an attach, the
+        // activity sampler, a capture). A plain unlock lets this thread, when it
+        // is behind, take the lock back batch after batch and keep the runtime
+        // blocked until it has caught up: hundreds of ms under `seq`.
+        parking_lot::MutexGuard::unlock_fair(shadow);
+    }
+    session.log.mark_parsed(end, batch.queries.len());
+    for reply in replies {
+        session.queue_reply(reply);
+    }
+    if let Some(title) = title_after {
+        session.bus.emit(session.name(), EventKind::Title { title });
+    }
+    if bells_after != bells_before {
+        session.bus.emit(session.name(), EventKind::Bell);
+    }
+}
+
+/// Whose turn it is: sessions with output waiting, in order, and sessions whose
+/// next turn is paced, each with when it comes.
+struct Turns<T> {
+    started: bool,
+    ready: VecDeque<T>,
+    /// In order of when they come: every session waits the same `PACING`.
+    paced: VecDeque<(Instant, T)>,
+}
+
+impl<T> Default for Turns<T> {
+    fn default() -> Self {
+        Self {
+            started: false,
+            ready: VecDeque::new(),
+            paced: VecDeque::new(),
+        }
+    }
+}
+
+impl<T> Turns<T> {
+    fn push(&mut self, item: T) {
+        self.ready.push_back(item);
+    }
+
+    fn push_after(&mut self, item: T, at: Instant) {
+        self.paced.push_back((at, item));
+    }
+
+    /// The next turn due at `now`, or when to look again (`None`: when told).
+    /// A paced turn that has come goes before the ready ones: it has waited.
+    fn take(&mut self, now: Instant) -> Result<T, Option<Instant>> {
+        if self.paced.front().is_some_and(|(at, _)| *at <= now) {
+            if let Some((_, item)) = self.paced.pop_front() {
+                return Ok(item);
+            }
+        }
+        self.ready
+            .pop_front()
+            .ok_or_else(|| self.paced.front().map(|(at, _)| *at))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ready_sessions_take_turns_in_order() {
+        let mut turns = Turns::default();
+        let now = Instant::now();
+        turns.push("flood");
+        turns.push("echo");
+        assert_eq!(turns.take(now), Ok("flood"));
+        // The flood had its batch and goes to the back.
+        turns.push("flood");
+        assert_eq!(turns.take(now), Ok("echo"));
+        assert_eq!(turns.take(now), Ok("flood"));
+        assert_eq!(turns.take(now), Err(None));
+    }
+
+    #[test]
+    fn a_paced_session_waits_its_time_then_goes_first() {
+        let mut turns = Turns::default();
+        let now = Instant::now();
+        let due = now + PACING;
+        turns.push_after("trickle", due);
+        assert_eq!(turns.take(now), Err(Some(due)));
+        turns.push("flood");
+        assert_eq!(turns.take(now), Ok("flood"));
+        turns.push("flood");
+        assert_eq!(turns.take(due), Ok("trickle"));
+        assert_eq!(turns.take(due), Ok("flood"));
+    }
+}
