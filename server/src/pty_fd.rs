@@ -2,6 +2,7 @@
 //! keys are written by tasks, not by a pair of threads per session, so a keystroke
 //! and its echo cross no thread boundary in the server.
 
+use std::cell::RefCell;
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
@@ -18,6 +19,16 @@ pub fn watch(owned: OwnedFd) -> io::Result<AsyncFd<OwnedFd>> {
     // the life of the AsyncFd. It is an OwnedFd that the AsyncFd takes ownership
     // of: it is closed only when the AsyncFd drops it, and its fd never changes.
     unsafe { AsyncFd::register(owned) }.map_err(|e| e.into_parts().1)
+}
+
+/// One pty read; the kernel hands out at most about 4 KiB at a time anyway.
+pub const READ_SIZE: usize = 16 * 1024;
+
+thread_local! {
+    /// Where every session's pty is read into: all readers run on the server's one
+    /// I/O thread, and each is done with it before it next awaits, so one buffer
+    /// serves them all (one each cost 16 KiB a session).
+    static READ_BUFFER: RefCell<Box<[u8]>> = RefCell::new(vec![0; READ_SIZE].into_boxed_slice());
 }
 
 pub struct PtyFd {
@@ -45,16 +56,26 @@ impl PtyFd {
         Ok(Self { fd })
     }
 
-    /// Reads what the program wrote; `Ok(0)` or an error (EIO once every slave fd
-    /// is closed) means the end.
-    pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+    /// Waits for what the program writes next and hands it to `consume`, in the
+    /// I/O thread's one read buffer. `Ok(None)` or an error (EIO once every slave
+    /// fd is closed) means the end.
+    pub async fn read_with<R>(&self, consume: impl FnOnce(&[u8]) -> R) -> io::Result<Option<R>> {
+        let mut consume = Some(consume);
         loop {
             let mut ready = self.fd.readable().await?;
-            match ready
-                .try_io(|fd| nix::unistd::read(fd.get_ref().as_fd(), buf).map_err(io::Error::from))
-            {
-                Ok(result) => return result,
-                Err(_would_block) => continue,
+            let outcome = READ_BUFFER.with_borrow_mut(|buf| {
+                let read = ready.try_io(|fd| {
+                    nix::unistd::read(fd.get_ref().as_fd(), buf).map_err(io::Error::from)
+                });
+                match read {
+                    Ok(Ok(0)) => Some(Ok(None)),
+                    Ok(Ok(n)) => Some(Ok(consume.take().map(|consume| consume(&buf[..n])))),
+                    Ok(Err(err)) => Some(Err(err)),
+                    Err(_would_block) => None,
+                }
+            });
+            if let Some(outcome) = outcome {
+                return outcome;
             }
         }
     }

@@ -19,8 +19,6 @@ use crate::reaper;
 use crate::session::Session;
 use crate::shadow_parser::{ShadowParser, PARSE_BATCH};
 
-/// One pty read; the kernel hands out at most about 4 KiB at a time anyway.
-const READ_SIZE: usize = 16 * 1024;
 /// Reads shorter than this, in quick succession, mean a stream of tiny writes.
 const COALESCE_BELOW: usize = 1024;
 /// How many such reads in a row make a stream of tiny writes.
@@ -64,27 +62,28 @@ async fn read_output(
     parser_nudge: &Notify,
 ) {
     let mut scanner = QueryScanner::default();
-    // Read into one reused buffer, then copy just what came into the chunk arena:
-    // most reads are short, and zeroing a fresh buffer per read cost more than the copy.
-    let mut scratch = vec![0u8; READ_SIZE];
     let mut arena = BytesMut::new();
     let mut last_read = Instant::now();
     let mut short_streak = 0;
     loop {
-        let n = match pty.read(&mut scratch).await {
-            Ok(0) => break,
-            Ok(n) => n,
+        // Read into the I/O thread's buffer, then copy just what came into the chunk
+        // arena: most reads are short, and zeroing a fresh buffer per read cost more
+        // than the copy.
+        let read = pty.read_with(|bytes| {
+            session.last_output_ms.store(now_ms(), Ordering::Relaxed);
+            let (kept, queries) = scanner.scan(bytes);
+            if arena.capacity() < kept.len() {
+                arena.reserve(ARENA_SIZE.max(kept.len()));
+            }
+            arena.extend_from_slice(&kept);
+            (bytes.len(), session.log.append(arena.split().freeze(), &queries))
+        });
+        let (n, appended) = match read.await {
+            Ok(Some(read)) => read,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             // EIO: every slave fd is closed, the program and its children are gone.
-            Err(_) => break,
+            Ok(None) | Err(_) => break,
         };
-        session.last_output_ms.store(now_ms(), Ordering::Relaxed);
-        let (kept, queries) = scanner.scan(&scratch[..n]);
-        if arena.capacity() < kept.len() {
-            arena.reserve(ARENA_SIZE.max(kept.len()));
-        }
-        arena.extend_from_slice(&kept);
-        let appended = session.log.append(arena.split().freeze(), &queries);
         if appended.parser_asleep {
             if appended.unparsed >= PARSE_BATCH as u64 {
                 // A burst, not an echo: wake the parser now. The nudging task runs
