@@ -4,6 +4,7 @@
 use anyhow::Result;
 
 use crate::env::Env;
+use crate::scenarios::echo_latency::Neighbour;
 use crate::scenarios::memory::MemoryCase;
 use crate::scenarios::throughput::Viewers;
 use crate::scenarios::{attach_time, echo_latency, memory, throughput, Sample};
@@ -43,10 +44,12 @@ pub fn jobs<'a>(env: &'a Env, only: Option<&str>) -> Vec<Job<'a>> {
             });
         }
     }
-    jobs.push(Job {
-        name: "keystroke echo".into(),
-        run: Box::new(echo_latency::run),
-    });
+    for neighbour in [Neighbour::Quiet, Neighbour::Flooding] {
+        jobs.push(Job {
+            name: neighbour.label().into(),
+            run: Box::new(move |env, who| echo_latency::run(env, who, neighbour)),
+        });
+    }
     for with_history in [false, true] {
         jobs.push(Job {
             name: if with_history {

@@ -19,7 +19,7 @@ pub async fn monitor(session: Arc<Session>, idle_after: Duration) {
     // The picture is the shadow screen's, so follow the parser, not the raw output.
     let mut parsed = session.log.subscribe_parsed();
     let mut status = session.watch_status();
-    let mut last_picture = session.shadow().picture_hash();
+    let mut last_picture = picture_hash(&session).await;
     let mut last_change = Instant::now();
     let mut idle = false;
     loop {
@@ -35,7 +35,7 @@ pub async fn monitor(session: Arc<Session>, idle_after: Duration) {
                     return;
                 }
                 parsed.borrow_and_update();
-                let picture = session.shadow().picture_hash();
+                let picture = picture_hash(&session).await;
                 if picture != last_picture {
                     last_picture = picture;
                     last_change = Instant::now();
@@ -55,4 +55,18 @@ pub async fn monitor(session: Arc<Session>, idle_after: Duration) {
             () = crate::session::ended(&mut status) => return,
         }
     }
+}
+
+/// The picture's hash. Taken on a blocking thread when the parser holds the screen:
+/// under a flood it holds it for a batch at a time (milliseconds), and the I/O
+/// thread waiting for it ten times a second held up every session's output and
+/// echoes (p99 echo beside a flooding session 31 ms, see BENCHMARKS.md).
+async fn picture_hash(session: &Arc<Session>) -> u64 {
+    if let Some(shadow) = session.try_shadow() {
+        return shadow.picture_hash();
+    }
+    let session = session.clone();
+    tokio::task::spawn_blocking(move || session.shadow().picture_hash())
+        .await
+        .unwrap_or_default()
 }

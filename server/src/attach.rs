@@ -26,6 +26,11 @@ const CLIPPED_FRAME_INTERVAL: Duration = Duration::from_millis(16);
 /// gathering into bigger frames; after a quiet spell (an echo, a prompt) it goes
 /// out at once.
 const STREAM_GAP: Duration = Duration::from_millis(1);
+/// While the program writes flat out, a client gets a frame at most this often:
+/// enough to watch it go, and the rest of the burst is skipped by a redraw
+/// instead of streamed (the reader takes turns with the other tasks, so without
+/// this a viewer would keep up with, and paint, every byte of a `cat` of a log).
+const BURST_FRAME_INTERVAL: Duration = Duration::from_millis(40);
 
 pub async fn run<S>(conn: S, session: Arc<Session>, read_only: bool, size: Size) -> Result<()>
 where
@@ -101,11 +106,15 @@ where
     let mut parsed = session.log.subscribe_parsed();
     let mut pty_size = session.watch_size();
     let mut status = session.watch_status();
+    let mut burst = session.log.subscribe_burst();
     let (mut mode, snapshot) = redraw(session, *client_size.borrow_and_update(), REPLAY_LINES);
     sink.send(ServerMsg::Snapshot(snapshot.into())).await?;
     let mut last_frame = Instant::now();
     loop {
+        let burst_hold = (*burst.borrow_and_update()).then_some(last_frame + BURST_FRAME_INTERVAL);
+        let held = burst_hold.is_some_and(|until| Instant::now() < until);
         match &mut mode {
+            Mode::Raw { .. } if held => {}
             Mode::Raw { cursor } => match session.log.read_at(*cursor, MAX_OUTPUT_FRAME) {
                 ReadOutcome::Data(bytes) => {
                     *cursor += bytes.len() as u64;
@@ -142,8 +151,9 @@ where
             .await?;
             return Ok(());
         }
+        let raw = matches!(mode, Mode::Raw { .. });
         tokio::select! {
-            changed = head.changed(), if matches!(mode, Mode::Raw { .. }) => {
+            changed = head.changed(), if raw && !held => {
                 if changed.is_err() { bail!("session output closed"); }
                 // Within a stream, let the reader task append whatever else is ready
                 // first, so it goes out in few large frames.
@@ -171,6 +181,9 @@ where
                 last_frame = Instant::now();
             }
             _ = status.changed() => {}
+            // The burst ended (the rest goes out at once) or this frame's time came.
+            _ = burst.changed(), if held => {}
+            _ = tokio::time::sleep_until(burst_hold.unwrap_or(last_frame).into()), if held => {}
         }
     }
 }

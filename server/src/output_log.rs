@@ -25,6 +25,9 @@ pub struct OutputLog {
     /// The parsed seq, for whoever reads the shadow screen (clipped views,
     /// `wait --match`, activity): it moves after the head, and last.
     parsed_tx: watch::Sender<u64>,
+    /// Whether the program is writing flat out (the reader has not waited for the
+    /// pty for a while): viewers then send a frame only now and then.
+    burst_tx: watch::Sender<bool>,
 }
 
 struct LogState {
@@ -110,6 +113,7 @@ impl OutputLog {
             }),
             head_tx: watch::channel(0).0,
             parsed_tx: watch::channel(0).0,
+            burst_tx: watch::channel(false).0,
         }
     }
 
@@ -179,7 +183,19 @@ impl OutputLog {
         };
         // Wake viewers so they notice the end.
         self.head_tx.send_modify(|_| {});
+        self.set_burst(false);
         wake
+    }
+
+    /// Says whether the program writes flat out (the reader), waking viewers when
+    /// that changes.
+    pub fn set_burst(&self, burst: bool) {
+        self.burst_tx
+            .send_if_modified(|now| std::mem::replace(now, burst) != burst);
+    }
+
+    pub fn subscribe_burst(&self) -> watch::Receiver<bool> {
+        self.burst_tx.subscribe()
     }
 
     pub fn subscribe(&self) -> watch::Receiver<u64> {

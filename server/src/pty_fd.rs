@@ -57,9 +57,14 @@ impl PtyFd {
     }
 
     /// Waits for what the program writes next and hands it to `consume`, in the
-    /// I/O thread's one read buffer. `Ok(None)` or an error (EIO once every slave
-    /// fd is closed) means the end.
-    pub async fn read_with<R>(&self, consume: impl FnOnce(&[u8]) -> R) -> io::Result<Option<R>> {
+    /// I/O thread's one read buffer; `on_empty` runs each time the pty is found
+    /// empty, before the wait. `Ok(None)` or an error (EIO once every slave fd is
+    /// closed) means the end.
+    pub async fn read_with<R>(
+        &self,
+        consume: impl FnOnce(&[u8]) -> R,
+        mut on_empty: impl FnMut(),
+    ) -> io::Result<Option<R>> {
         let mut consume = Some(consume);
         loop {
             let mut ready = self.fd.readable().await?;
@@ -74,8 +79,9 @@ impl PtyFd {
                     Err(_would_block) => None,
                 }
             });
-            if let Some(outcome) = outcome {
-                return outcome;
+            match outcome {
+                Some(outcome) => return outcome,
+                None => on_empty(),
             }
         }
     }

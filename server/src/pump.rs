@@ -17,7 +17,7 @@ use crate::pty_fd::PtyFd;
 use crate::queries::QueryScanner;
 use crate::reaper;
 use crate::session::Session;
-use crate::shadow_parser::{ShadowParser, PARSE_BATCH};
+use crate::shadow_parser::ShadowParser;
 
 /// Reads shorter than this, in quick succession, mean a stream of tiny writes.
 const COALESCE_BELOW: usize = 1024;
@@ -25,6 +25,8 @@ const COALESCE_BELOW: usize = 1024;
 const COALESCE_STREAK: u32 = 4;
 /// How long such a stream gathers before the next read (the pty buffers 64 KiB).
 const COALESCE_PAUSE: Duration = Duration::from_millis(1);
+/// Bytes a reader takes in a row before it lets the other tasks run.
+const FAIR_SHARE: usize = 64 * 1024;
 /// Chunks are carved out of allocations this big, so a chunk costs no malloc.
 const ARENA_SIZE: usize = 64 * 1024;
 
@@ -47,7 +49,7 @@ pub fn start(
         // However the reader ends, the nudger goes with it (closing the log says
         // whether the parser still needs a turn).
         let _nudger = AbortOnDrop(nudger);
-        read_output(&s, reader_pty, &parser, &parser_nudge).await;
+        read_output(&s, reader_pty, &parser_nudge).await;
         if s.log.close() {
             parser.schedule(s);
         }
@@ -55,48 +57,42 @@ pub fn start(
     tokio::spawn(write_input(pty, input));
 }
 
-async fn read_output(
-    session: &Arc<Session>,
-    pty: Arc<PtyFd>,
-    parser: &ShadowParser,
-    parser_nudge: &Notify,
-) {
+async fn read_output(session: &Arc<Session>, pty: Arc<PtyFd>, parser_nudge: &Notify) {
     let mut scanner = QueryScanner::default();
     let mut arena = BytesMut::new();
     let mut last_read = Instant::now();
     let mut short_streak = 0;
+    // Bytes read since the pty was last empty.
+    let mut unbroken = 0;
     loop {
         // Read into the I/O thread's buffer, then copy just what came into the chunk
         // arena: most reads are short, and zeroing a fresh buffer per read cost more
         // than the copy.
-        let read = pty.read_with(|bytes| {
+        let take = |bytes: &[u8]| {
             session.last_output_ms.store(now_ms(), Ordering::Relaxed);
             let (kept, queries) = scanner.scan(bytes);
             if arena.capacity() < kept.len() {
                 arena.reserve(ARENA_SIZE.max(kept.len()));
             }
             arena.extend_from_slice(&kept);
-            (bytes.len(), session.log.append(arena.split().freeze(), &queries))
-        });
-        let (n, appended) = match read.await {
+            (
+                bytes.len(),
+                session.log.append(arena.split().freeze(), &queries),
+            )
+        };
+        // The program paused: the burst, if there was one, is over.
+        let pty_empty = || {
+            unbroken = 0;
+            session.log.set_burst(false);
+        };
+        let (n, appended) = match pty.read_with(take, pty_empty).await {
             Ok(Some(read)) => read,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             // EIO: every slave fd is closed, the program and its children are gone.
             Ok(None) | Err(_) => break,
         };
         if appended.parser_asleep {
-            if appended.unparsed >= PARSE_BATCH as u64 {
-                // A burst, not an echo: wake the parser now. The nudging task runs
-                // only when this one yields, and a pty that is always readable never
-                // makes it yield (readiness costs no coop budget) until the writer
-                // pauses: the parser would sleep through the whole burst, and a
-                // viewer that fell behind would then be fed all of it raw.
-                if session.log.wake_parser() {
-                    parser.schedule(session.clone());
-                }
-            } else {
-                parser_nudge.notify_one();
-            }
+            parser_nudge.notify_one();
         }
         if appended.over_lag {
             session.log.room_for_more().await;
@@ -111,6 +107,17 @@ async fn read_output(
         last_read = Instant::now();
         if short_streak >= COALESCE_STREAK {
             tokio::time::sleep(COALESCE_PAUSE).await;
+        }
+        // A pty that stays readable never makes this task yield (readiness costs no
+        // coop budget): left alone, a program writing flat out would hold the I/O
+        // thread, and every other session's output, echoes and connections, until
+        // it paused. So it takes turns. Its viewers hold back meanwhile (see
+        // `attach`), or the turns would have them stream every byte of the burst.
+        unbroken += n;
+        if unbroken >= FAIR_SHARE {
+            unbroken = 0;
+            session.log.set_burst(true);
+            tokio::task::yield_now().await;
         }
     }
 }

@@ -112,6 +112,11 @@ impl Session {
         self.shadow.lock()
     }
 
+    /// The shadow screen if nobody (the parser, mid-batch) holds it.
+    pub fn try_shadow(&self) -> Option<parking_lot::MutexGuard<'_, Shadow>> {
+        self.shadow.try_lock()
+    }
+
     pub fn clients(&self) -> MutexGuard<'_, Clients> {
         lock(&self.clients)
     }
