@@ -108,26 +108,27 @@ where
     let mut status = session.watch_status();
     let mut burst = session.log.subscribe_burst();
     let (mut mode, snapshot) = redraw(session, *client_size.borrow_and_update(), REPLAY_LINES);
-    sink.send(ServerMsg::Snapshot(snapshot.into())).await?;
-    let mut last_frame = Instant::now();
+    let mut frames = Frames {
+        sink,
+        last: Instant::now(),
+    };
+    frames.send(ServerMsg::Snapshot(snapshot.into())).await?;
     loop {
-        let burst_hold = (*burst.borrow_and_update()).then_some(last_frame + BURST_FRAME_INTERVAL);
+        let burst_hold = (*burst.borrow_and_update()).then_some(frames.last + BURST_FRAME_INTERVAL);
         let held = burst_hold.is_some_and(|until| Instant::now() < until);
         match &mut mode {
             Mode::Raw { .. } if held => {}
             Mode::Raw { cursor } => match session.log.read_at(*cursor, MAX_OUTPUT_FRAME) {
                 ReadOutcome::Data(bytes) => {
                     *cursor += bytes.len() as u64;
-                    sink.send(ServerMsg::Output(bytes)).await?;
-                    last_frame = Instant::now();
+                    frames.send(ServerMsg::Output(bytes)).await?;
                     continue;
                 }
                 ReadOutcome::Behind => {
                     // Fell out of the ring while its socket was full: start over from the screen.
                     let (new_mode, bytes) = redraw(session, *client_size.borrow(), 0);
                     mode = new_mode;
-                    sink.send(ServerMsg::Snapshot(bytes.into())).await?;
-                    last_frame = Instant::now();
+                    frames.send(ServerMsg::Snapshot(bytes.into())).await?;
                     continue;
                 }
                 ReadOutcome::UpToDate | ReadOutcome::Closed => {}
@@ -138,17 +139,18 @@ where
                     view.update(&shadow)
                 };
                 if let Some(bytes) = update {
-                    sink.send(ServerMsg::Output(bytes.into())).await?;
+                    frames.send(ServerMsg::Output(bytes.into())).await?;
                 }
             }
         }
         // The waiter ends a session only after its last output is in the log and
         // the shadow, so a caught-up client has shown everything by now.
         if !status.borrow_and_update().is_running() {
-            sink.send(ServerMsg::Exited {
-                status: session.status(),
-            })
-            .await?;
+            frames
+                .send(ServerMsg::Exited {
+                    status: session.status(),
+                })
+                .await?;
             return Ok(());
         }
         let raw = matches!(mode, Mode::Raw { .. });
@@ -157,7 +159,7 @@ where
                 if changed.is_err() { bail!("session output closed"); }
                 // Within a stream, let the reader task append whatever else is ready
                 // first, so it goes out in few large frames.
-                if last_frame.elapsed() < STREAM_GAP {
+                if frames.last.elapsed() < STREAM_GAP {
                     tokio::task::yield_now().await;
                 }
             }
@@ -170,21 +172,36 @@ where
             _ = pty_size.changed() => {
                 let (new_mode, bytes) = redraw(session, *client_size.borrow(), 0);
                 mode = new_mode;
-                sink.send(ServerMsg::Snapshot(bytes.into())).await?;
-                last_frame = Instant::now();
+                frames.send(ServerMsg::Snapshot(bytes.into())).await?;
             }
             changed = client_size.changed() => {
                 if changed.is_err() { return Ok(()); }
                 let (new_mode, bytes) = redraw(session, *client_size.borrow(), 0);
                 mode = new_mode;
-                sink.send(ServerMsg::Snapshot(bytes.into())).await?;
-                last_frame = Instant::now();
+                frames.send(ServerMsg::Snapshot(bytes.into())).await?;
             }
             _ = status.changed() => {}
             // The burst ended (the rest goes out at once) or this frame's time came.
             _ = burst.changed(), if held => {}
-            _ = tokio::time::sleep_until(burst_hold.unwrap_or(last_frame).into()), if held => {}
+            _ = tokio::time::sleep_until(burst_hold.unwrap_or(frames.last).into()), if held => {}
         }
+    }
+}
+
+/// The client's side of the connection, remembering when it was last sent a frame.
+struct Frames<'a, W> {
+    sink: &'a mut W,
+    last: Instant,
+}
+
+impl<W> Frames<'_, W>
+where
+    W: Sink<ServerMsg, Error = ProtocolError> + Unpin,
+{
+    async fn send(&mut self, msg: ServerMsg) -> Result<(), ProtocolError> {
+        self.sink.send(msg).await?;
+        self.last = Instant::now();
+        Ok(())
     }
 }
 
