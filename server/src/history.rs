@@ -10,6 +10,8 @@ const BYTES_PER_LINE_BUDGET: usize = 512;
 pub struct History {
     lines: VecDeque<Box<str>>,
     bytes: usize,
+    /// Lines ever pushed, so a reader can tell which lines are new since it looked.
+    pushed: u64,
     max_lines: usize,
     max_bytes: usize,
 }
@@ -19,6 +21,7 @@ impl History {
         Self {
             lines: VecDeque::new(),
             bytes: 0,
+            pushed: 0,
             max_lines,
             max_bytes: max_lines.saturating_mul(BYTES_PER_LINE_BUDGET),
         }
@@ -30,6 +33,7 @@ impl History {
             return;
         }
         self.bytes += line.len();
+        self.pushed += 1;
         self.lines.push_back(line.into());
         while self.lines.len() > self.max_lines || self.bytes > self.max_bytes {
             match self.lines.pop_front() {
@@ -57,6 +61,11 @@ impl History {
 
     pub fn bytes(&self) -> usize {
         self.bytes
+    }
+
+    /// How many lines were ever pushed (kept or not).
+    pub fn pushed(&self) -> u64 {
+        self.pushed
     }
 }
 

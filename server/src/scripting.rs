@@ -1,5 +1,6 @@
 //! Requests scripts and editors make without attaching: send, capture, wait, events.
 
+use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -13,7 +14,7 @@ use tokio::time::Instant;
 use crate::connection::{variant_name, Conn};
 use crate::daemon::Server;
 use crate::events::now_ms;
-use crate::history::plain_text;
+use crate::history::{plain_text, History};
 use crate::keys::{encode_key, encode_paste};
 use crate::registry::Entry;
 use crate::session::{ended, Session};
@@ -196,10 +197,11 @@ async fn wait_match(session: &Session, regex: &Regex, scrollback: bool) -> bool 
     // The screen is the shadow's: look again each time the parser moves on.
     let mut parsed = session.log.subscribe_parsed();
     let mut status = session.watch_status();
+    let mut history = scrollback.then(HistoryText::default);
     loop {
         let running = session.status().is_running();
         let started = Instant::now();
-        if screen_matches(session, regex, scrollback).await {
+        if screen_matches(session, regex, &mut history).await {
             return true;
         }
         if !running {
@@ -215,37 +217,62 @@ async fn wait_match(session: &Session, regex: &Regex, scrollback: bool) -> bool 
     }
 }
 
-/// Whether the screen (after the scrollback, if asked) matches. The text is
-/// copied under the shadow's lock and searched on a blocking thread: a regex can
-/// take milliseconds on a long scrollback (regex-lite is not linear in the
-/// pattern), and the server's one I/O thread carries every session's output.
-async fn screen_matches(session: &Session, regex: &Regex, scrollback: bool) -> bool {
-    let (history, screen) = {
+/// Whether the screen (after the scrollback, if `history` is given) matches. The
+/// text is copied under the shadow's lock and searched on a blocking thread: a
+/// regex can take milliseconds on a long scrollback (regex-lite is not linear in
+/// the pattern), and the server's one I/O thread carries every session's output.
+async fn screen_matches(
+    session: &Session,
+    regex: &Regex,
+    history: &mut Option<HistoryText>,
+) -> bool {
+    let screen = {
         let shadow = session.shadow();
-        let history: Vec<Box<str>> = if scrollback {
-            shadow
-                .state()
-                .history
-                .last(usize::MAX)
-                .map(Box::from)
-                .collect()
-        } else {
-            Vec::new()
-        };
-        (history, shadow.screen().contents())
+        if let Some(history) = history.as_mut() {
+            history.catch_up(&shadow.state().history);
+        }
+        shadow.screen().contents()
     };
     let regex = regex.clone();
-    tokio::task::spawn_blocking(move || {
+    let mut taken = history.take();
+    let search = tokio::task::spawn_blocking(move || {
         let mut text = String::new();
-        for line in &history {
-            text.push_str(&plain_text(line));
+        for line in taken.iter().flat_map(|h| &h.lines) {
+            text.push_str(line);
             text.push('\n');
         }
         text.push_str(&screen);
-        regex.is_match(&text)
-    })
-    .await
-    .unwrap_or(false)
+        (regex.is_match(&text), taken.take())
+    });
+    match search.await {
+        Ok((matched, searched)) => {
+            *history = searched;
+            matched
+        }
+        Err(_) => false,
+    }
+}
+
+/// The scrollback's plain text as a waiter last copied it: each check copies only
+/// the lines added since (under the shadow's lock, on the I/O thread), not up to
+/// 10,000 lines every time.
+#[derive(Default)]
+struct HistoryText {
+    lines: VecDeque<String>,
+    /// `History::pushed` when last brought up to date.
+    pushed: u64,
+}
+
+impl HistoryText {
+    fn catch_up(&mut self, history: &History) {
+        let added = history.pushed() - self.pushed;
+        let copy = usize::try_from(added).map_or(history.len(), |n| n.min(history.len()));
+        self.lines.extend(history.last(copy).map(plain_text));
+        // Whatever left the history leaves the copy: it keeps the newest lines.
+        let gone = self.lines.len().saturating_sub(history.len());
+        self.lines.drain(..gone);
+        self.pushed = history.pushed();
+    }
 }
 
 /// `^` and `$` match at line starts and ends, as people expect of a screen.
@@ -274,5 +301,36 @@ async fn stream_events(conn: &mut Conn, server: &Server, name: Option<String>) -
             // The reader hung up (or sent something we do not expect): stop.
             _ = conn.next() => return Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_history_copy_follows_pushes_and_evictions() {
+        let mut history = History::new(3);
+        let mut copy = HistoryText::default();
+        let lines = |copy: &HistoryText| copy.lines.iter().cloned().collect::<Vec<_>>();
+        copy.catch_up(&history);
+        assert!(copy.lines.is_empty());
+        history.push("\x1b[31mone\x1b[m");
+        history.push("two");
+        copy.catch_up(&history);
+        assert_eq!(lines(&copy), ["one", "two"]);
+        // One more, and the oldest leaves.
+        history.push("three");
+        history.push("four");
+        copy.catch_up(&history);
+        assert_eq!(lines(&copy), ["two", "three", "four"]);
+        // More new lines than the history keeps: the copy starts over.
+        for n in 5..10 {
+            history.push(&n.to_string());
+        }
+        copy.catch_up(&history);
+        assert_eq!(lines(&copy), ["7", "8", "9"]);
+        copy.catch_up(&history);
+        assert_eq!(lines(&copy), ["7", "8", "9"]);
     }
 }
