@@ -124,6 +124,16 @@ pub enum Command {
         #[arg(long, value_name = "SECS")]
         timeout: Option<f64>,
     },
+    /// Print what a session's program wrote, from its start (the newest 32-64 MiB).
+    Logs {
+        name: String,
+        /// Keep printing as the program writes, until it ends.
+        #[arg(long, short)]
+        follow: bool,
+        /// The exact bytes, escape sequences and all (plain lines otherwise).
+        #[arg(long)]
+        raw: bool,
+    },
     /// Follow session events (spawned, attached, detached, resized, busy, idle, title, bell, exited, removed).
     Events {
         name: Option<String>,

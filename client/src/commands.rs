@@ -11,7 +11,7 @@ use crate::attach::{self, AttachOptions};
 use crate::cli::{Cli, Command, ServerAction, SpawnArgs};
 use crate::connect::{self, request, runtime, try_connect};
 use crate::output::{outln, write};
-use crate::{json, list_view, script_commands};
+use crate::{json, list_view, logs, script_commands};
 
 pub fn run(cli: Cli) -> Result<u8> {
     let paths = Paths::from_env()?;
@@ -113,6 +113,9 @@ pub fn run(cli: Cli) -> Result<u8> {
         } => runtime()?.block_on(script_commands::wait(
             &paths, name, exit, idle, pattern, scrollback, timeout,
         )),
+        Command::Logs { name, follow, raw } => {
+            runtime()?.block_on(logs::logs(&paths, name, follow, raw))
+        }
         Command::Events { name, json } => {
             runtime()?.block_on(script_commands::events(&paths, name, json))
         }

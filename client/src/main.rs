@@ -6,7 +6,9 @@ mod commands;
 mod connect;
 mod json;
 mod list_view;
+mod logs;
 mod output;
+mod plain_text;
 mod script_commands;
 
 use std::process::ExitCode;

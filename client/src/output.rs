@@ -12,7 +12,12 @@ pub struct StdoutClosed;
 /// Writes text to stdout and flushes it.
 pub fn write(text: fmt::Arguments) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
-    match out.write_fmt(text).and_then(|()| out.flush()) {
+    written(out.write_fmt(text).and_then(|()| out.flush()))
+}
+
+/// The outcome of a write to stdout, a closed pipe as `StdoutClosed`.
+pub fn written(result: std::io::Result<()>) -> anyhow::Result<()> {
+    match result {
         Ok(()) => Ok(()),
         Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Err(StdoutClosed.into()),
         Err(err) => Err(anyhow::Error::new(err).context("cannot write to stdout")),

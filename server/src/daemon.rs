@@ -19,6 +19,7 @@ use crate::config::Config;
 use crate::events::{EventBus, EventKind};
 use crate::paths::Paths;
 use crate::registry::Registry;
+use crate::transcript::Transcripts;
 
 pub struct Server {
     pub registry: Registry,
@@ -149,7 +150,8 @@ async fn serve(paths: Paths) -> Result<()> {
         .with_context(|| format!("cannot listen on {}", socket.display()))?;
     fs::set_permissions(&socket, fs::Permissions::from_mode(0o600))?;
     let bus = EventBus::default();
-    let registry = Registry::load(paths.registry(), bus.clone(), config);
+    let transcripts = Transcripts::new(paths.transcripts_dir());
+    let registry = Registry::load(paths.registry(), transcripts, bus.clone(), config);
     let (stop, mut stopped) = watch::channel(false);
     let server = Arc::new(Server {
         registry,

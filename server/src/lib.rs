@@ -25,6 +25,7 @@ pub mod session;
 pub mod shadow;
 mod shadow_parser;
 mod sync;
+pub mod transcript;
 
 pub use daemon::{run, AlreadyRunning};
 pub use paths::Paths;

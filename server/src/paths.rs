@@ -65,6 +65,11 @@ impl Paths {
         self.config_dir.join("config.toml")
     }
 
+    /// Session transcripts (see `transcript`).
+    pub fn transcripts_dir(&self) -> PathBuf {
+        self.state_dir.join("transcripts")
+    }
+
     pub fn log_file(&self) -> PathBuf {
         self.state_dir.join("server.log")
     }
@@ -78,7 +83,8 @@ impl Paths {
     }
 }
 
-fn create_private_dir(dir: &Path) -> Result<()> {
+/// Creates `dir` `0700` (and tightens it if it exists).
+pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
     fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)

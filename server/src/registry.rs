@@ -14,6 +14,7 @@ use crate::events::{EventBus, EventKind};
 use crate::session::Session;
 use crate::shadow_parser::ShadowParser;
 use crate::sync::lock;
+use crate::transcript::Transcripts;
 
 /// A session the server knows: one it runs, or one recorded by an earlier server.
 #[derive(Clone)]
@@ -34,8 +35,9 @@ pub struct Registry {
     entries: Mutex<BTreeMap<String, Entry>>,
     file: PathBuf,
     pub bus: EventBus,
-    /// Feeds every session's output into its shadow screen.
+    /// Feeds every session's output into its shadow screen and transcript.
     parser: ShadowParser,
+    transcripts: Transcripts,
     pub config: Config,
     /// Serialises writers of the registry file.
     write_lock: Mutex<()>,
@@ -43,7 +45,7 @@ pub struct Registry {
 
 impl Registry {
     /// Loads the record an earlier server left; what it ran is now `lost`.
-    pub fn load(file: PathBuf, bus: EventBus, config: Config) -> Self {
+    pub fn load(file: PathBuf, transcripts: Transcripts, bus: EventBus, config: Config) -> Self {
         let recorded: RegistryFile = std::fs::read(&file)
             .ok()
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
@@ -64,7 +66,8 @@ impl Registry {
             entries: Mutex::new(entries),
             file,
             bus,
-            parser: ShadowParser::default(),
+            parser: ShadowParser::new(transcripts.clone()),
+            transcripts,
             config,
             write_lock: Mutex::new(()),
         };
@@ -97,6 +100,8 @@ impl Registry {
         };
         let mut req = req.clone();
         req.scrollback = req.scrollback.or(self.config.scrollback);
+        // A transcript left by a session of this name that the registry forgot.
+        self.transcripts.start_afresh(&name);
         match Session::spawn(name.clone(), &req, self.bus.clone(), self.parser.clone()) {
             Ok(session) => {
                 tokio::spawn(crate::activity::monitor(
@@ -186,6 +191,14 @@ impl Registry {
         for name in &removed {
             self.bus.emit(name, EventKind::Removed);
         }
+        // After the writes still queued for them; the queue may be full, so not
+        // on the I/O thread.
+        let (transcripts, names) = (self.transcripts.clone(), removed.clone());
+        tokio::task::spawn_blocking(move || {
+            for name in names {
+                transcripts.remove_blocking(&name);
+            }
+        });
         self.persist();
         Ok(removed)
     }

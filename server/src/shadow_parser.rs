@@ -16,6 +16,7 @@ use crate::events::EventKind;
 use crate::output_log::{ParseBatch, ParserTake};
 use crate::session::Session;
 use crate::sync::lock;
+use crate::transcript::Transcripts;
 
 /// The most the parser takes per turn, and per lock of a session's shadow screen,
 /// so an attach never waits long for it.
@@ -29,19 +30,30 @@ const PACING: Duration = Duration::from_millis(2);
 const NICENESS: i32 = 10;
 
 /// A handle on the parser thread; the thread starts with the first session.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct ShadowParser {
     shared: Arc<Shared>,
 }
 
-#[derive(Default)]
 struct Shared {
     turns: Mutex<Turns<Arc<Session>>>,
     /// Signalled when a session is scheduled.
     work: Condvar,
+    /// Parsed output goes on to each session's transcript.
+    transcripts: Transcripts,
 }
 
 impl ShadowParser {
+    pub fn new(transcripts: Transcripts) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                turns: Mutex::default(),
+                work: Condvar::new(),
+                transcripts,
+            }),
+        }
+    }
+
     /// Starts the thread unless it runs already.
     pub fn start(&self) -> Result<()> {
         let mut turns = lock(&self.shared.turns);
@@ -81,9 +93,12 @@ fn run(shared: &Shared) {
         let small = batch.bytes.len() < SMALL_BATCH;
         let (start, len, queries) = (batch.start, batch.bytes.len(), batch.queries.len());
         // A panic in the terminal emulator must not stop every session's screen.
-        if catch_unwind(AssertUnwindSafe(|| parse(&session, batch))).is_err() {
-            tracing::error!(session = %session.name(), "the shadow screen failed on a batch; skipped");
-            session.log.mark_parsed(start + len as u64, queries);
+        match catch_unwind(AssertUnwindSafe(|| parse(&session, batch))) {
+            Ok(bytes) => shared.transcripts.append(session.name(), bytes),
+            Err(_) => {
+                tracing::error!(session = %session.name(), "the shadow screen failed on a batch; skipped");
+                session.log.mark_parsed(start + len as u64, queries);
+            }
         }
         let mut turns = lock(&shared.turns);
         if small {
@@ -119,8 +134,8 @@ impl Shared {
 }
 
 /// Feeds one batch into the session's screen, answers its queries, then reports
-/// a changed title and bells.
-fn parse(session: &Session, batch: ParseBatch) {
+/// a changed title and bells. Returns the batch's bytes.
+fn parse(session: &Session, batch: ParseBatch) -> Vec<u8> {
     let end = batch.start + batch.bytes.len() as u64;
     let mut replies = Vec::with_capacity(batch.queries.len());
     let (title_after, bells_before, bells_after);
@@ -157,6 +172,7 @@ fn parse(session: &Session, batch: ParseBatch) {
     if bells_after != bells_before {
         session.bus.emit(session.name(), EventKind::Bell);
     }
+    batch.bytes
 }
 
 /// Whose turn it is: sessions with output waiting, in order, and sessions whose

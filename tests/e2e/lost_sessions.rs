@@ -28,9 +28,19 @@ fn the_registry_file_is_valid_json_naming_every_session() {
 fn a_session_running_when_the_server_is_killed_is_listed_as_lost() {
     let home = Home::new();
     // Ignores the hangup it gets when the server dies, so it really is orphaned.
-    home.spawn("orphan", &["bash", "-c", "trap '' HUP; exec sleep 1000"]);
+    home.spawn(
+        "orphan",
+        &[
+            "bash",
+            "-c",
+            "trap '' HUP; echo ORPHAN-SAID; exec sleep 1000",
+        ],
+    );
     home.spawn("ended", &["sh", "-c", "exit 4"]);
     home.wait_status("ended", "exited");
+    wait_until("the orphan's transcript", || {
+        home.ok(&["logs", "orphan"]) == "ORPHAN-SAID\n"
+    });
     let program = home.pid("orphan");
     let _cleanup = KillOnDrop::new(&[program]);
     let old_server = home.server_pid().expect("server");
@@ -55,6 +65,9 @@ fn a_session_running_when_the_server_is_killed_is_listed_as_lost() {
         home.names(false).is_empty(),
         "lost sessions are not running"
     );
+
+    // What it printed under the old server is still there.
+    assert_eq!(home.ok(&["logs", "orphan"]), "ORPHAN-SAID\n");
 
     // A lost session is over: it can be removed like any ended one.
     home.ok(&["rm", "orphan"]);

@@ -12,6 +12,7 @@ mod frozen_viewer;
 mod full_screen;
 mod input_modes;
 mod lifecycle;
+mod logs;
 mod lost_sessions;
 mod no_orphans;
 mod parser_lag;
