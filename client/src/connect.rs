@@ -7,11 +7,12 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail, Context, Result};
 use futures_util::{SinkExt, StreamExt};
 use symp_protocol::{ClientMsg, FrameCodec, ServerMsg, PROTOCOL_VERSION};
+use symp_server::socket::Socket;
 use symp_server::Paths;
 use tokio::net::UnixStream;
 use tokio_util::codec::Framed;
 
-pub type Conn = Framed<UnixStream, FrameCodec<ServerMsg, ClientMsg>>;
+pub type Conn = Framed<Socket, FrameCodec<ServerMsg, ClientMsg>>;
 
 /// How long a command waits for a server it started to listen.
 const START_TIMEOUT: Duration = Duration::from_secs(10);
@@ -46,6 +47,7 @@ pub async fn try_connect(paths: &Paths) -> Result<Option<Conn>> {
 }
 
 async fn handshake(stream: UnixStream) -> Result<Conn> {
+    let stream = Socket::new(stream).context("cannot watch the connection")?;
     let mut conn = Framed::new(stream, FrameCodec::default());
     send(
         &mut conn,

@@ -12,9 +12,10 @@ use tracing::Instrument;
 
 use crate::attach;
 use crate::daemon::Server;
+use crate::socket::Socket;
 
 /// A client connection, framed.
-pub(crate) type Conn = Framed<UnixStream, FrameCodec<ClientMsg, ServerMsg>>;
+pub(crate) type Conn = Framed<Socket, FrameCodec<ClientMsg, ServerMsg>>;
 
 /// How long a peer may take to say hello and make its request.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -22,8 +23,14 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 pub async fn serve(stream: UnixStream, server: Arc<Server>, conn_id: u64) {
     let span = tracing::info_span!("conn", id = conn_id);
     async move {
+        // Asked here: the socket below no longer has tokio's `peer_cred`.
+        let peer_uid = stream.peer_cred().map(|peer| peer.uid());
+        let stream = match Socket::new(stream) {
+            Ok(stream) => stream,
+            Err(err) => return tracing::warn!("cannot watch a connection: {err}"),
+        };
         let mut conn = Framed::new(stream, FrameCodec::default());
-        if let Err(err) = handle(&mut conn, &server).await {
+        if let Err(err) = handle(&mut conn, peer_uid, &server).await {
             tracing::debug!("request failed: {err:#}");
             // The peer may be gone already; then there is nobody to tell.
             let message = format!("{err:#}").replace('\n', " ");
@@ -42,14 +49,17 @@ async fn next(conn: &mut Conn) -> Result<ClientMsg> {
     }
 }
 
-async fn handle(conn: &mut Conn, server: &Arc<Server>) -> Result<()> {
-    let peer = conn.get_ref().peer_cred()?;
+async fn handle(
+    conn: &mut Conn,
+    peer_uid: std::io::Result<u32>,
+    server: &Arc<Server>,
+) -> Result<()> {
+    let peer_uid = peer_uid?;
     let own_uid = nix::unistd::getuid().as_raw();
-    if peer.uid() != own_uid {
-        tracing::warn!(peer_uid = peer.uid(), "refused a peer of another user");
+    if peer_uid != own_uid {
+        tracing::warn!(peer_uid, "refused a peer of another user");
         return Err(anyhow!(
-            "permission denied: this server belongs to uid {own_uid}, not {}",
-            peer.uid()
+            "permission denied: this server belongs to uid {own_uid}, not {peer_uid}"
         ));
     }
     match next(conn).await? {

@@ -24,6 +24,7 @@ pub mod scripting;
 pub mod session;
 pub mod shadow;
 mod shadow_parser;
+pub mod socket;
 mod sync;
 pub mod transcript;
 

@@ -4,22 +4,47 @@
 
 use std::cell::RefCell;
 use std::io;
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::unix::net::UnixStream;
 
 use anyhow::{Context, Result};
+use nix::errno::Errno;
 use nix::fcntl::{fcntl, FcntlArg, OFlag};
 use portable_pty::MasterPty;
 use tokio::io::unix::AsyncFd;
+use tokio::io::Interest;
 
-/// Registers an fd we own with the runtime's reactor (the pty master; a pidfd).
-/// Must be called inside the runtime.
-pub fn watch(owned: OwnedFd) -> io::Result<AsyncFd<OwnedFd>> {
-    #[allow(unsafe_code)]
-    // SAFETY: `register` needs the fd to stay open, and to be the same fd, for
-    // the life of the AsyncFd. It is an OwnedFd that the AsyncFd takes ownership
-    // of: it is closed only when the AsyncFd drops it, and its fd never changes.
-    unsafe { AsyncFd::register(owned) }.map_err(|e| e.into_parts().1)
+/// What `watch` may register: types that own their fd, close it only when
+/// dropped, and never change it. Sealed, since that is the proof `watch` relies on.
+pub trait OwnsFd: AsRawFd + sealed::Sealed {}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for std::os::fd::OwnedFd {}
+    impl Sealed for std::os::unix::net::UnixStream {}
 }
+
+impl OwnsFd for OwnedFd {}
+impl OwnsFd for UnixStream {}
+
+/// Registers an fd we own with the runtime's reactor (the pty master, a pidfd, a
+/// client's socket), for `interest` only. Must be called inside the runtime.
+pub fn watch<T: OwnsFd>(owned: T, interest: Interest) -> io::Result<AsyncFd<T>> {
+    #[allow(unsafe_code)]
+    // SAFETY: `register_with_interest` needs the fd to stay open, and to be the
+    // same fd, for the life of the AsyncFd. `T` owns its fd (an `OwnedFd` or a
+    // `UnixStream`; `OwnsFd` is sealed to those) and the AsyncFd takes ownership
+    // of it: it is closed only when the AsyncFd drops it, and its fd never changes.
+    unsafe { AsyncFd::register_with_interest(owned, interest) }.map_err(|e| e.into_parts().1)
+}
+
+/// Reads at or above this size may have left more behind: read again until the
+/// pty says it is empty. A shorter read took everything there was (the master
+/// hands out whatever its buffer holds), so the reader waits for the next
+/// readiness event instead of spending a syscall on an empty read before the
+/// viewers can send an echo. Well below what a flooding program's reads return
+/// (about 4 KiB each), so a flood is still read back to back without yielding.
+const SHORT_READ: usize = 1024;
 
 /// One pty read; the kernel hands out at most about 4 KiB at a time anyway.
 pub const READ_SIZE: usize = 16 * 1024;
@@ -32,6 +57,9 @@ thread_local! {
 }
 
 pub struct PtyFd {
+    /// Watched for reading only. Watched for writing too, the I/O thread was woken
+    /// each time the program read its input (the master becomes writable again):
+    /// for a keystroke, while the program was busy producing its echo.
     fd: AsyncFd<OwnedFd>,
 }
 
@@ -52,13 +80,13 @@ impl PtyFd {
         // master shares; it only uses that for resize ioctls, which do not care.
         let flags = OFlag::from_bits_truncate(fcntl(&owned, FcntlArg::F_GETFL)?);
         fcntl(&owned, FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK))?;
-        let fd = watch(owned).context("cannot watch the pty fd")?;
+        let fd = watch(owned, Interest::READABLE).context("cannot watch the pty fd")?;
         Ok(Self { fd })
     }
 
     /// Waits for what the program writes next and hands it to `consume`, in the
     /// I/O thread's one read buffer; `on_empty` runs each time the pty is found
-    /// empty, before the wait. `Ok(None)` or an error (EIO once every slave fd is
+    /// empty: after a read that took all there was, or before a wait. `Ok(None)` or an error (EIO once every slave fd is
     /// closed) means the end.
     pub async fn read_with<R>(
         &self,
@@ -74,7 +102,17 @@ impl PtyFd {
                 });
                 match read {
                     Ok(Ok(0)) => Some(Ok(None)),
-                    Ok(Ok(n)) => Some(Ok(consume.take().map(|consume| consume(&buf[..n])))),
+                    Ok(Ok(n)) => {
+                        let data = consume.take().map(|consume| consume(&buf[..n]));
+                        if n < SHORT_READ {
+                            // It took everything there was. Output arriving after
+                            // this read raises a new readiness event (edge-triggered),
+                            // so nothing is missed.
+                            ready.clear_ready();
+                            on_empty();
+                        }
+                        Some(Ok(data))
+                    }
                     Ok(Err(err)) => Some(Err(err)),
                     Err(_would_block) => None,
                 }
@@ -86,17 +124,30 @@ impl PtyFd {
         }
     }
 
-    /// Writes all of `data`, waiting (without blocking a thread) while the
-    /// program is not reading its input.
+    /// Writes all of `data`. While the program is not reading its input (the pty's
+    /// input buffer is full), waits for room without blocking a thread, through a
+    /// second registration that watches writability only for as long as it waits.
     pub async fn write_all(&self, mut data: &[u8]) -> io::Result<()> {
+        let mut writable: Option<AsyncFd<OwnedFd>> = None;
         while !data.is_empty() {
-            let mut ready = self.fd.writable().await?;
-            match ready.try_io(|fd| nix::unistd::write(fd.get_ref(), data).map_err(io::Error::from))
-            {
-                Ok(Ok(n)) => data = &data[n..],
-                Ok(Err(err)) if err.kind() == io::ErrorKind::Interrupted => {}
-                Ok(Err(err)) => return Err(err),
-                Err(_would_block) => {}
+            if let Some(watched) = &writable {
+                // Readiness is only a hint: the write below says whether there is room.
+                let mut ready = watched.writable().await?;
+                ready.clear_ready();
+            }
+            match nix::unistd::write(self.fd.get_ref(), data) {
+                Ok(n) => data = &data[n..],
+                Err(Errno::EINTR) => {}
+                Err(Errno::EAGAIN) => {
+                    if writable.is_none() {
+                        // A registration reports the current state at once, so room
+                        // made before it is not missed. (epoll tells the dup apart
+                        // from the reader's fd, though both are the same pty.)
+                        let dup = self.fd.get_ref().try_clone()?;
+                        writable = Some(watch(dup, Interest::WRITABLE)?);
+                    }
+                }
+                Err(err) => return Err(err.into()),
             }
         }
         Ok(())

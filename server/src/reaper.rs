@@ -7,6 +7,7 @@ use std::os::fd::AsFd;
 
 use rustix::process::{pidfd_open, waitid, Pid, PidfdFlags, WaitId, WaitIdOptions, WaitIdStatus};
 use symp_protocol::Status;
+use tokio::io::Interest;
 
 use crate::pty_fd::watch;
 
@@ -31,7 +32,7 @@ async fn reap_by_pidfd(pid: u32) -> io::Result<Status> {
         .and_then(Pid::from_raw)
         .ok_or(io::ErrorKind::InvalidInput)?;
     // Works on a program that already ended too: it stays a zombie until reaped.
-    let pidfd = watch(pidfd_open(pid, PidfdFlags::empty())?)?;
+    let pidfd = watch(pidfd_open(pid, PidfdFlags::empty())?, Interest::READABLE)?;
     loop {
         let mut ready = pidfd.readable().await?;
         let options = WaitIdOptions::EXITED | WaitIdOptions::NOHANG;

@@ -5,6 +5,7 @@ mod procfs;
 
 mod attach;
 mod bad_input;
+mod blocked_input;
 mod client_loss;
 mod detach_key;
 mod events;

@@ -1,0 +1,111 @@
+//! A connected Unix socket on the runtime that is watched for writability only
+//! while a write waits for room. tokio's `UnixStream` watches both ways all the
+//! time, and a socket becomes writable again each time the peer reads: for a
+//! keystroke, the client was woken while the server read its key, and the server
+//! while the client read the echo, both in the middle of the echo's way.
+
+use std::io::{self, Read, Write};
+use std::net::Shutdown;
+use std::os::unix::net::UnixStream;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use tokio::io::unix::AsyncFd;
+use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
+
+use crate::pty_fd::watch;
+
+/// The most one read takes: it is zeroed first (safe code cannot read into
+/// uninitialised memory), so a huge frame buffer is not cleared whole per read.
+const MAX_READ: usize = 256 * 1024;
+
+pub struct Socket {
+    /// Watched for reading only.
+    fd: AsyncFd<UnixStream>,
+    /// A duplicate of the fd, watched for writing, while a write waits for room.
+    /// (epoll tells the two fds apart though they are the same socket.)
+    room: Option<AsyncFd<UnixStream>>,
+}
+
+impl Socket {
+    /// Takes over a connected stream from tokio. Must be called inside the runtime.
+    pub fn new(stream: tokio::net::UnixStream) -> io::Result<Self> {
+        // `into_std` unregisters it and leaves it non-blocking.
+        Ok(Self {
+            fd: watch(stream.into_std()?, Interest::READABLE)?,
+            room: None,
+        })
+    }
+}
+
+impl AsyncRead for Socket {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        loop {
+            let mut ready = ready!(self.fd.poll_read_ready(cx))?;
+            let unfilled = buf.initialize_unfilled_to(buf.remaining().min(MAX_READ));
+            let wanted = unfilled.len();
+            match ready.try_io(|fd| fd.get_ref().read(unfilled)) {
+                Ok(Ok(n)) => {
+                    // A short read emptied the socket (as tokio's own streams
+                    // assume): wait for the next event instead of reading nothing.
+                    // Data that arrives later raises a new one.
+                    if n > 0 && n < wanted {
+                        ready.clear_ready();
+                    }
+                    buf.advance(n);
+                    return Poll::Ready(Ok(()));
+                }
+                Ok(Err(err)) if err.kind() == io::ErrorKind::Interrupted => {}
+                Ok(Err(err)) => return Poll::Ready(Err(err)),
+                Err(_would_block) => {}
+            }
+        }
+    }
+}
+
+impl AsyncWrite for Socket {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        loop {
+            if let Some(room) = &this.room {
+                // Only a hint: the write below says whether there is room.
+                let mut ready = ready!(room.poll_write_ready(cx))?;
+                ready.clear_ready();
+            }
+            match this.fd.get_ref().write(data) {
+                Ok(n) => {
+                    // The peer keeps up again: stop watching (a write that
+                    // succeeds at once never registers anything).
+                    this.room = None;
+                    return Poll::Ready(Ok(n));
+                }
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                    if this.room.is_none() {
+                        // A registration reports the current state at once, so room
+                        // made before it is not missed.
+                        let dup = this.fd.get_ref().try_clone()?;
+                        this.room = Some(watch(dup, Interest::WRITABLE)?);
+                    }
+                }
+                Err(err) => return Poll::Ready(Err(err)),
+            }
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(self.fd.get_ref().shutdown(Shutdown::Write))
+    }
+}

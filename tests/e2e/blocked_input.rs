@@ -1,0 +1,47 @@
+//! Input for a program that is not reading waits in the server, without blocking
+//! anything, and all of it arrives in order once the program reads.
+
+use crate::harness::{wait_until, Home};
+
+/// Far more than the pty buffers (a few KiB to 64 KiB), so the server's writer
+/// must wait for room; and under the kernel's 128 KiB limit on one argument.
+const VOLUME: usize = 100_000;
+
+#[test]
+fn input_beyond_the_pty_buffer_waits_for_the_program_and_arrives_whole() {
+    let home = Home::new();
+    let gate = home.path().join("gate");
+    let out = home.path().join("out");
+    let script = format!(
+        "stty raw -echo; echo READY; \
+         while [ ! -e {gate} ]; do sleep 0.01; done; \
+         head -c {VOLUME} > {out}; echo DONE",
+        gate = gate.display(),
+        out = out.display(),
+    );
+    home.spawn("slow", &["bash", "-c", &script]);
+    home.wait_screen("slow", "READY");
+
+    // Numbered words, so a lost, repeated or reordered stretch shows.
+    let mut text = String::new();
+    let mut n = 0;
+    while text.len() < VOLUME {
+        text.push_str(&format!("{n:07} "));
+        n += 1;
+    }
+    text.truncate(VOLUME);
+    home.ok(&["send", "slow", &text]);
+    // The server keeps serving while that input waits for the program.
+    home.ok(&["capture", "slow"]);
+
+    std::fs::write(&gate, "").expect("gate");
+    home.wait_screen("slow", "DONE");
+    wait_until("the program's output file", || out.exists());
+    let got = std::fs::read_to_string(&out).expect("read the program's input");
+    assert!(
+        got == text,
+        "the program read {} bytes, not the {} sent, or not in order",
+        got.len(),
+        text.len()
+    );
+}
