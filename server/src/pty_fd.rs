@@ -130,9 +130,16 @@ impl PtyFd {
     pub async fn write_all(&self, mut data: &[u8]) -> io::Result<()> {
         let mut writable: Option<AsyncFd<OwnedFd>> = None;
         while !data.is_empty() {
+            // However this loop goes, it lets the I/O thread's other tasks run.
+            tokio::task::consume_budget().await;
             if let Some(watched) = &writable {
                 // Readiness is only a hint: the write below says whether there is room.
                 let mut ready = watched.writable().await?;
+                // Every slave fd is closed: nobody will ever read this, and the
+                // hang-up stays reported, so waiting again would spin the thread.
+                if ready.ready().is_write_closed() {
+                    return Err(io::ErrorKind::BrokenPipe.into());
+                }
                 ready.clear_ready();
             }
             match nix::unistd::write(self.fd.get_ref(), data) {

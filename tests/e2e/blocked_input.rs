@@ -45,3 +45,38 @@ fn input_beyond_the_pty_buffer_waits_for_the_program_and_arrives_whole() {
         text.len()
     );
 }
+
+#[test]
+fn input_still_waiting_when_the_program_dies_is_dropped_and_the_server_goes_on() {
+    let home = Home::new();
+    home.spawn(
+        "deaf",
+        &["bash", "-c", "stty raw -echo; echo READY; exec sleep 1000"],
+    );
+    home.wait_screen("deaf", "READY");
+    home.ok(&["send", "deaf", &"x".repeat(VOLUME)]);
+    // The writer gives up on a hung-up pty instead of retrying it forever (which
+    // held the server's one I/O thread): the server answers, at once. Each
+    // command runs as a child we can stop waiting for, so a stuck server fails
+    // the test instead of hanging it.
+    let answer = |args: &[&str]| -> String {
+        let mut child = home
+            .command(args)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("run symp");
+        wait_until(&format!("symp {args:?} to answer"), || {
+            child.try_wait().expect("wait").is_some()
+        });
+        let mut out = String::new();
+        let stdout = child.stdout.as_mut().expect("stdout");
+        std::io::Read::read_to_string(stdout, &mut out).expect("read");
+        out
+    };
+    answer(&["kill", "deaf"]);
+    wait_until("the program to be killed", || {
+        answer(&["list", "--all"]).contains("killed")
+    });
+    home.spawn("next", &["sh", "-c", "echo NEXT-OK; exec sleep 1000"]);
+    home.wait_screen("next", "NEXT-OK");
+}

@@ -170,9 +170,23 @@ impl Drop for Home {
             let tail: Vec<&str> = tail.into_iter().rev().collect();
             eprintln!("--- server.log (last lines) ---\n{}", tail.join("\n"));
         }
-        let pid = self.server_pid();
-        let _ = self.run(&["server", "stop"]);
-        if let Some(pid) = pid {
+        // Found through /proc, not asked over the socket: a stuck server would not answer.
+        let servers = crate::procfs::servers_for(self.path());
+        // With a deadline: a server stuck by a bug must fail its test, not hang it.
+        if let Ok(mut stop) = self
+            .command(&["server", "stop"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+        {
+            let deadline = Instant::now() + TIMEOUT;
+            while matches!(stop.try_wait(), Ok(None)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            let _ = stop.kill();
+            let _ = stop.wait();
+        }
+        for pid in servers {
             // Belt and braces: never leave a server behind a failed test.
             let _ = Command::new("kill")
                 .args(["-9", &pid.to_string()])
