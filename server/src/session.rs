@@ -38,7 +38,7 @@ pub struct SessionMeta {
 pub struct Session {
     pub meta: SessionMeta,
     pub log: OutputLog,
-    /// parking_lot's, for its fair unlock: see `pump::parse_output`.
+    /// parking_lot's, for its fair unlock: see `shadow_parser::parse`.
     shadow: parking_lot::Mutex<Shadow>,
     /// Taken when the program ends, which stops the writer task.
     input: Mutex<Option<mpsc::Sender<Vec<u8>>>>,
@@ -55,6 +55,8 @@ pub struct Session {
     last_attach_ms: AtomicU64,
     ended_ms: AtomicU64,
     pub bus: EventBus,
+    /// The server's runtime, for the parser thread's answers that must wait.
+    runtime: tokio::runtime::Handle,
 }
 
 impl Session {
@@ -92,6 +94,7 @@ impl Session {
             last_attach_ms: AtomicU64::new(0),
             ended_ms: AtomicU64::new(0),
             bus,
+            runtime: tokio::runtime::Handle::current(),
         });
         pump::start(&session, process.io, input_rx, parser);
         session.bus.emit(
@@ -151,12 +154,17 @@ impl Session {
     }
 
     /// For the parser thread: queues a query's answer without waiting. That thread
-    /// serves every session, so it never waits on one: a program that has left
-    /// `INPUT_QUEUE` writes unread is not waiting for an answer, and gets none.
+    /// serves every session, so it never waits on one: when the input queue is
+    /// full (a big paste into a busy program), a task on the runtime waits for
+    /// room instead, and the answer goes in after what was queued before it.
     pub fn queue_reply(&self, bytes: Vec<u8>) {
-        let sender = lock(&self.input).clone();
-        if let Some(Err(mpsc::error::TrySendError::Full(_))) = sender.map(|tx| tx.try_send(bytes)) {
-            tracing::warn!(session = %self.meta.name, "the program reads no input; a query answer is dropped");
+        let Some(tx) = lock(&self.input).clone() else {
+            return;
+        };
+        if let Err(mpsc::error::TrySendError::Full(bytes)) = tx.try_send(bytes) {
+            self.runtime.spawn(async move {
+                let _ = tx.send(bytes).await;
+            });
         }
     }
 

@@ -80,3 +80,33 @@ fn input_still_waiting_when_the_program_dies_is_dropped_and_the_server_goes_on()
     home.spawn("next", &["sh", "-c", "echo NEXT-OK; exec sleep 1000"]);
     home.wait_screen("next", "NEXT-OK");
 }
+
+#[test]
+fn a_query_asked_while_the_input_queue_is_full_is_still_answered() {
+    // A paste of a few MiB into a busy program fills the server's input queue;
+    // if the program then asks where the cursor is, it must still get the answer
+    // (behind the input queued before it: the program reads up to the `R` that
+    // ends it).
+    let home = Home::new();
+    let gate = home.path().join("gate");
+    let script = format!(
+        "stty raw -echo; echo READY; \
+         while [ ! -e {gate} ]; do sleep 0.01; done; \
+         printf '\\033[6n'; IFS= read -r -d R reply; echo; echo ANSWERED",
+        gate = gate.display(),
+    );
+    home.spawn("busy", &["bash", "-c", &script]);
+    home.wait_screen("busy", "READY");
+    // One long write the program does not read holds the writer...
+    home.ok(&["send", "busy", &"x".repeat(VOLUME)]);
+    // ...and as many separate writes as the queue holds fill it: this send
+    // returns once the last is queued, so the queue is full from then on.
+    let mut args = vec!["send", "busy"];
+    args.extend(std::iter::repeat_n(["--key", "Space"], QUEUE).flatten());
+    home.ok(&args);
+    std::fs::write(&gate, "").expect("gate");
+    home.wait_screen("busy", "ANSWERED");
+}
+
+/// Writes the server's input queue for a session holds (`INPUT_QUEUE`).
+const QUEUE: usize = 1024;
