@@ -107,6 +107,8 @@ where
     let mut pty_size = session.watch_size();
     let mut status = session.watch_status();
     let mut burst = session.log.subscribe_burst();
+    // A clipped frame was skipped because the screen was busy.
+    let mut clipped_retry = false;
     let (mut mode, snapshot) = redraw(session, *client_size.borrow_and_update(), REPLAY_LINES);
     let mut frames = Frames {
         sink,
@@ -115,7 +117,9 @@ where
     frames.send(ServerMsg::Snapshot(snapshot.into())).await?;
     loop {
         let burst_hold = (*burst.borrow_and_update()).then_some(frames.last + BURST_FRAME_INTERVAL);
-        let held = burst_hold.is_some_and(|until| Instant::now() < until);
+        // Never held once the program has ended: the last of its output goes out.
+        let held =
+            burst_hold.is_some_and(|until| Instant::now() < until) && status.borrow().is_running();
         match &mut mode {
             Mode::Raw { .. } if held => {}
             Mode::Raw { cursor } => match session.log.read_at(*cursor, MAX_OUTPUT_FRAME) {
@@ -134,11 +138,12 @@ where
                 ReadOutcome::UpToDate | ReadOutcome::Closed => {}
             },
             Mode::Clipped(view) => {
-                let update = {
-                    let shadow = session.shadow();
-                    view.update(&shadow)
-                };
-                if let Some(bytes) = update {
+                // Not while someone else (the parser, mid-batch) holds the screen,
+                // which could keep the I/O thread waiting for milliseconds: look
+                // again a frame later.
+                let update = session.try_shadow().map(|shadow| view.update(&shadow));
+                clipped_retry = update.is_none();
+                if let Some(Some(bytes)) = update {
                     frames.send(ServerMsg::Output(bytes.into())).await?;
                 }
             }
@@ -164,11 +169,12 @@ where
                 }
             }
             // A clipped view is drawn from the shadow screen, so it follows the parser.
-            changed = parsed.changed(), if matches!(mode, Mode::Clipped(_)) => {
+            changed = parsed.changed(), if matches!(mode, Mode::Clipped(_)) && !clipped_retry => {
                 if changed.is_err() { bail!("session output closed"); }
                 // Coalesce a burst into one frame.
                 tokio::time::sleep(CLIPPED_FRAME_INTERVAL).await;
             }
+            () = tokio::time::sleep(CLIPPED_FRAME_INTERVAL), if clipped_retry && matches!(mode, Mode::Clipped(_)) => {}
             _ = pty_size.changed() => {
                 let (new_mode, bytes) = redraw(session, *client_size.borrow(), 0);
                 mode = new_mode;

@@ -42,10 +42,10 @@ struct LogState {
     /// Terminal queries cut out of the stream, at the seq where they stood.
     queries: VecDeque<(u64, Query)>,
     closed: bool,
-    /// Whether the shadow parser found nothing to do and left this log: it must
-    /// be scheduled again (see `shadow_parser`) before it takes more. Only then,
-    /// because scheduling it costs a syscall.
-    parser_waiting: bool,
+    /// Whether this log is out of the shadow parser's turns (it found nothing to
+    /// do here): it must be scheduled again (`ShadowParser::schedule`) before it
+    /// takes more. Only then, because scheduling costs a syscall.
+    unscheduled: bool,
 }
 
 /// What a viewer finds at its cursor.
@@ -63,11 +63,11 @@ pub enum ReadOutcome {
 /// What the reader learns from an append.
 #[must_use]
 pub struct Appended {
-    /// The parser is idle and has not been told: call `wake_parser`. Left to the
-    /// caller so the wake (a futex syscall, and a thread taking a CPU) can come
-    /// after the viewers have been sent the bytes: a keystroke echo must not wait
-    /// for it.
-    pub parser_asleep: bool,
+    /// This log is out of the parser's turns: call `wake_parser`, and schedule the
+    /// session if it says so. Left to the caller so the wake (a futex syscall,
+    /// and a thread taking a CPU) can come after the viewers have been sent the
+    /// bytes: a keystroke echo must not wait for it.
+    pub parser_unscheduled: bool,
     /// The parser is too far behind: await `room_for_more` before reading again.
     pub over_lag: bool,
     /// Bytes not yet in the shadow screen, this chunk included.
@@ -109,7 +109,7 @@ impl OutputLog {
                 queries: VecDeque::new(),
                 closed: false,
                 // Nobody has scheduled the parser for a new log yet.
-                parser_waiting: true,
+                unscheduled: true,
             }),
             head_tx: watch::channel(0).0,
             parsed_tx: watch::channel(0).0,
@@ -153,7 +153,7 @@ impl OutputLog {
         st.evict();
         let head = st.head;
         let appended = Appended {
-            parser_asleep: st.parser_waiting,
+            parser_unscheduled: st.unscheduled,
             over_lag: (st.head - st.parsed) as usize > MAX_PARSER_LAG,
             unparsed: st.head - st.parsed,
         };
@@ -168,7 +168,7 @@ impl OutputLog {
     /// no further syscalls.
     #[must_use]
     pub fn wake_parser(&self) -> bool {
-        std::mem::take(&mut self.lock().parser_waiting)
+        std::mem::take(&mut self.lock().unscheduled)
     }
 
     /// Marks the end of output (reader saw EOF). Returns whether the idle parser
@@ -179,7 +179,7 @@ impl OutputLog {
             let mut st = self.lock();
             st.closed = true;
             let unparsed = st.parsed != st.head || !st.queries.is_empty();
-            unparsed && std::mem::take(&mut st.parser_waiting)
+            unparsed && std::mem::take(&mut st.unscheduled)
         };
         // Wake viewers so they notice the end.
         self.head_tx.send_modify(|_| {});
@@ -211,6 +211,11 @@ impl OutputLog {
         self.lock().head
     }
 
+    /// Everything before this seq is in the shadow screen.
+    pub fn parsed(&self) -> u64 {
+        self.lock().parsed
+    }
+
     pub fn is_closed(&self) -> bool {
         self.lock().closed
     }
@@ -223,7 +228,7 @@ impl OutputLog {
             if st.closed {
                 return ParserTake::Ended;
             }
-            st.parser_waiting = true;
+            st.unscheduled = true;
             return ParserTake::Idle;
         }
         let start = st.parsed;
@@ -357,14 +362,14 @@ mod tests {
     fn an_idle_parser_is_reported_until_it_is_woken_once() {
         let log = OutputLog::new();
         let appended = log.append(Bytes::from_static(b"echo"), &[]);
-        assert!(appended.parser_asleep && !appended.over_lag);
+        assert!(appended.parser_unscheduled && !appended.over_lag);
         assert_eq!(appended.unparsed, 4);
         // `append` itself never wakes it: that is left to the caller...
-        assert!(log.append(Bytes::from_static(b"!"), &[]).parser_asleep);
+        assert!(log.append(Bytes::from_static(b"!"), &[]).parser_unscheduled);
         // ...who is told to schedule it exactly once.
         assert!(log.wake_parser());
         assert!(!log.wake_parser());
-        assert!(!log.append(Bytes::from_static(b"?"), &[]).parser_asleep);
+        assert!(!log.append(Bytes::from_static(b"?"), &[]).parser_unscheduled);
         assert_eq!(take(&log, 1024).bytes, b"echo!?");
     }
 

@@ -91,7 +91,7 @@ async fn read_output(session: &Arc<Session>, pty: Arc<PtyFd>, parser_nudge: &Not
             // EIO: every slave fd is closed, the program and its children are gone.
             Ok(None) | Err(_) => break,
         };
-        if appended.parser_asleep {
+        if appended.parser_unscheduled {
             parser_nudge.notify_one();
         }
         if appended.over_lag {

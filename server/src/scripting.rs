@@ -235,43 +235,63 @@ async fn screen_matches(
     };
     let regex = regex.clone();
     let mut taken = history.take();
+    let scrollback = taken.is_some();
     let search = tokio::task::spawn_blocking(move || {
         let mut text = String::new();
-        for line in taken.iter().flat_map(|h| &h.lines) {
-            text.push_str(line);
-            text.push('\n');
+        if let Some(history) = taken.as_mut() {
+            history.settle();
+            for line in &history.lines {
+                text.push_str(line);
+                text.push('\n');
+            }
         }
         text.push_str(&screen);
-        (regex.is_match(&text), taken.take())
+        (regex.is_match(&text), taken)
     });
     match search.await {
         Ok((matched, searched)) => {
             *history = searched;
             matched
         }
-        Err(_) => false,
+        Err(_) => {
+            // Start the copy over rather than search the screen alone from now on.
+            *history = scrollback.then(HistoryText::default);
+            false
+        }
     }
 }
 
 /// The scrollback's plain text as a waiter last copied it: each check copies only
 /// the lines added since (under the shadow's lock, on the I/O thread), not up to
-/// 10,000 lines every time.
+/// 10,000 lines every time, and makes them plain off that thread.
 #[derive(Default)]
 struct HistoryText {
     lines: VecDeque<String>,
-    /// `History::pushed` when last brought up to date.
+    /// Lines copied under the lock, not yet made plain.
+    copied: Vec<Box<str>>,
+    /// How many lines the history held when last copied.
+    held: usize,
+    /// `History::pushed` when last copied.
     pushed: u64,
 }
 
 impl HistoryText {
+    /// Under the shadow's lock: copies the lines added since the last time.
     fn catch_up(&mut self, history: &History) {
         let added = history.pushed() - self.pushed;
         let copy = usize::try_from(added).map_or(history.len(), |n| n.min(history.len()));
-        self.lines.extend(history.last(copy).map(plain_text));
-        // Whatever left the history leaves the copy: it keeps the newest lines.
-        let gone = self.lines.len().saturating_sub(history.len());
-        self.lines.drain(..gone);
+        self.copied.extend(history.last(copy).map(Box::from));
+        self.held = history.len();
         self.pushed = history.pushed();
+    }
+
+    /// Off the I/O thread: makes the copied lines plain, and lets go of the ones
+    /// that left the history (the copy keeps the newest lines).
+    fn settle(&mut self) {
+        self.lines
+            .extend(self.copied.drain(..).map(|line| plain_text(&line)));
+        let gone = self.lines.len().saturating_sub(self.held);
+        self.lines.drain(..gone);
     }
 }
 
@@ -308,29 +328,34 @@ async fn stream_events(conn: &mut Conn, server: &Server, name: Option<String>) -
 mod tests {
     use super::*;
 
+    fn catch_up(copy: &mut HistoryText, history: &History) {
+        copy.catch_up(history);
+        copy.settle();
+    }
+
     #[test]
     fn the_history_copy_follows_pushes_and_evictions() {
         let mut history = History::new(3);
         let mut copy = HistoryText::default();
         let lines = |copy: &HistoryText| copy.lines.iter().cloned().collect::<Vec<_>>();
-        copy.catch_up(&history);
+        catch_up(&mut copy, &history);
         assert!(copy.lines.is_empty());
         history.push("\x1b[31mone\x1b[m");
         history.push("two");
-        copy.catch_up(&history);
+        catch_up(&mut copy, &history);
         assert_eq!(lines(&copy), ["one", "two"]);
         // One more, and the oldest leaves.
         history.push("three");
         history.push("four");
-        copy.catch_up(&history);
+        catch_up(&mut copy, &history);
         assert_eq!(lines(&copy), ["two", "three", "four"]);
         // More new lines than the history keeps: the copy starts over.
         for n in 5..10 {
             history.push(&n.to_string());
         }
-        copy.catch_up(&history);
+        catch_up(&mut copy, &history);
         assert_eq!(lines(&copy), ["7", "8", "9"]);
-        copy.catch_up(&history);
+        catch_up(&mut copy, &history);
         assert_eq!(lines(&copy), ["7", "8", "9"]);
     }
 }

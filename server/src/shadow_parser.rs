@@ -85,28 +85,51 @@ fn run(shared: &Shared) {
     let _ = rustix::process::setpriority_process(Some(rustix::thread::gettid()), NICENESS);
     loop {
         let session = shared.next_turn();
-        let batch = match session.log.next_for_parser(PARSE_BATCH) {
-            ParserTake::Batch(batch) => batch,
-            // Idle: its next output schedules it again. Ended: it is done.
-            ParserTake::Idle | ParserTake::Ended => continue,
-        };
-        let small = batch.bytes.len() < SMALL_BATCH;
-        let (start, len, queries) = (batch.start, batch.bytes.len(), batch.queries.len());
-        // A panic in the terminal emulator must not stop every session's screen.
-        match catch_unwind(AssertUnwindSafe(|| parse(&session, batch))) {
-            Ok(bytes) => shared.transcripts.append(session.name(), bytes),
+        // Nothing in one session's turn may stop the thread every session needs.
+        match catch_unwind(AssertUnwindSafe(|| take_turn(shared, &session))) {
+            Ok(Some(Pace::Now)) => lock(&shared.turns).push(session),
+            Ok(Some(Pace::Later)) => {
+                lock(&shared.turns).push_after(session, Instant::now() + PACING);
+            }
+            Ok(None) => {}
             Err(_) => {
-                tracing::error!(session = %session.name(), "the shadow screen failed on a batch; skipped");
-                session.log.mark_parsed(start + len as u64, queries);
+                tracing::error!(session = %session.name(), "the shadow parser failed on this session; its screen stops here");
             }
         }
-        let mut turns = lock(&shared.turns);
-        if small {
-            turns.push_after(session, Instant::now() + PACING);
-        } else {
-            turns.push(session);
+    }
+}
+
+/// When a session's next turn comes.
+enum Pace {
+    Now,
+    /// It writes a trickle: after `PACING`.
+    Later,
+}
+
+/// Parses one batch of the session's output; `None` if it had none (idle: its
+/// next output schedules it again; ended: it is done).
+fn take_turn(shared: &Shared, session: &Session) -> Option<Pace> {
+    let ParserTake::Batch(batch) = session.log.next_for_parser(PARSE_BATCH) else {
+        return None;
+    };
+    let pace = if batch.bytes.len() < SMALL_BATCH {
+        Pace::Later
+    } else {
+        Pace::Now
+    };
+    let (end, queries) = (batch.start + batch.bytes.len() as u64, batch.queries.len());
+    // A panic in the terminal emulator skips the batch, not the session.
+    match catch_unwind(AssertUnwindSafe(|| parse(session, batch))) {
+        Ok(bytes) => shared.transcripts.append(session.name(), bytes),
+        Err(_) => {
+            tracing::error!(session = %session.name(), "the shadow screen failed on a batch; skipped");
+            // Unless `parse` got that far: marking twice would retire later queries.
+            if session.log.parsed() < end {
+                session.log.mark_parsed(end, queries);
+            }
         }
     }
+    Some(pace)
 }
 
 impl Shared {
