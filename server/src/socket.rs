@@ -4,6 +4,7 @@
 //! keystroke, the client was woken while the server read its key, and the server
 //! while the client read the echo, both in the middle of the echo's way.
 
+use std::cell::RefCell;
 use std::io::{self, Read, Write};
 use std::net::Shutdown;
 use std::os::unix::net::UnixStream;
@@ -15,9 +16,16 @@ use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
 
 use crate::pty_fd::watch;
 
-/// The most one read takes: it is zeroed first (safe code cannot read into
-/// uninitialised memory), so a huge frame buffer is not cleared whole per read.
-const MAX_READ: usize = 256 * 1024;
+/// The most one read takes.
+const MAX_READ: usize = 64 * 1024;
+
+thread_local! {
+    /// Where sockets are read into, then copied from. Safe code cannot read into
+    /// the frame buffer's uninitialised room, and zeroing it first cost a memset
+    /// of all of it per read (up to the largest frame seen), where this copies
+    /// only what came. One per thread: reads finish before the task yields.
+    static READ_BUFFER: RefCell<Box<[u8]>> = RefCell::new(vec![0; MAX_READ].into_boxed_slice());
+}
 
 pub struct Socket {
     /// Watched for reading only.
@@ -46,9 +54,16 @@ impl AsyncRead for Socket {
     ) -> Poll<io::Result<()>> {
         loop {
             let mut ready = ready!(self.fd.poll_read_ready(cx))?;
-            let unfilled = buf.initialize_unfilled_to(buf.remaining().min(MAX_READ));
-            let wanted = unfilled.len();
-            match ready.try_io(|fd| fd.get_ref().read(unfilled)) {
+            let wanted = buf.remaining().min(MAX_READ);
+            let read = READ_BUFFER.with_borrow_mut(|scratch| {
+                let scratch = &mut scratch[..wanted];
+                let read = ready.try_io(|fd| fd.get_ref().read(scratch));
+                if let Ok(Ok(n)) = read {
+                    buf.put_slice(&scratch[..n]);
+                }
+                read
+            });
+            match read {
                 Ok(Ok(n)) => {
                     // A short read emptied the socket (as tokio's own streams
                     // assume): wait for the next event instead of reading nothing.
@@ -56,7 +71,6 @@ impl AsyncRead for Socket {
                     if n > 0 && n < wanted {
                         ready.clear_ready();
                     }
-                    buf.advance(n);
                     return Poll::Ready(Ok(()));
                 }
                 Ok(Err(err)) if err.kind() == io::ErrorKind::Interrupted => {}
