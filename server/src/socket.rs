@@ -23,8 +23,10 @@ thread_local! {
     /// Where sockets are read into, then copied from. Safe code cannot read into
     /// the frame buffer's uninitialised room, and zeroing it first cost a memset
     /// of all of it per read (up to the largest frame seen), where this copies
-    /// only what came. One per thread: reads finish before the task yields.
-    static READ_BUFFER: RefCell<Box<[u8]>> = RefCell::new(vec![0; MAX_READ].into_boxed_slice());
+    /// only what came. One per thread (reads finish before the task yields),
+    /// grown to the largest read asked for: the server's stay small (keys), a
+    /// client's grow to its frames.
+    static READ_BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 pub struct Socket {
@@ -56,6 +58,9 @@ impl AsyncRead for Socket {
             let mut ready = ready!(self.fd.poll_read_ready(cx))?;
             let wanted = buf.remaining().min(MAX_READ);
             let read = READ_BUFFER.with_borrow_mut(|scratch| {
+                if scratch.len() < wanted {
+                    scratch.resize(wanted, 0);
+                }
                 let scratch = &mut scratch[..wanted];
                 let read = ready.try_io(|fd| fd.get_ref().read(scratch));
                 if let Ok(Ok(n)) = read {
