@@ -1,8 +1,9 @@
 //! Terminal output as plain lines, for `symp logs`: escape sequences dropped, and
 //! what a carriage return, backspace or erase-line rewrote shown as it ended up
-//! (a progress bar is its last state, not every step). Cursor movement between
-//! lines is not followed: a full-screen program's log is best read `--raw`
-//! through a terminal.
+//! (a progress bar is its last state, not every step). A move to another row
+//! ends the line (the text goes on elsewhere on the screen); where it lands is
+//! not followed, so a full-screen program's log is best read `--raw` through a
+//! terminal.
 
 use vte::{Params, Perform};
 
@@ -40,9 +41,15 @@ impl PlainText {
 
 /// Tab stops every 8 columns, as terminals start.
 const TAB: usize = 8;
+/// A line this long ends anyway: output that never ends a line must not grow
+/// one without bound.
+const MAX_LINE: usize = 64 * 1024;
 
 impl Line {
     fn put(&mut self, c: char) {
+        if self.col >= MAX_LINE {
+            self.end();
+        }
         if self.col < self.chars.len() {
             self.chars[self.col] = c;
         } else {
@@ -96,6 +103,19 @@ impl Perform for Line {
                 }
                 _ => self.chars.clear(),
             },
+            // Moves to another row: the line, if any, is done.
+            'H' | 'f' | 'A' | 'B' | 'd' | 'E' | 'F' => {
+                let same_col = self.col;
+                if !self.chars.is_empty() {
+                    self.end();
+                }
+                let col = params.iter().nth(1).and_then(|p| p.first()).copied();
+                self.col = match action {
+                    'H' | 'f' => usize::from(col.unwrap_or(1).max(1)) - 1,
+                    'E' | 'F' => 0,
+                    _ => same_col,
+                };
+            }
             // Column moves within the line.
             'G' | '`' => self.col = count - 1,
             'C' | 'a' => self.col += count,
@@ -134,6 +154,23 @@ mod tests {
     #[test]
     fn tabs_and_column_moves_pad_with_spaces() {
         assert_eq!(plain(b"a\tb\x1b[3Cc\x1b[1Gz\n"), "z       b   c\n");
+    }
+
+    #[test]
+    fn a_move_to_another_row_ends_the_line() {
+        assert_eq!(
+            plain(b"\x1b[1;1Htitle\x1b[3;5Hbody\x1b[Kmore\x1b[2Afoot\r\n"),
+            "title\n    bodymore\n            foot\n"
+        );
+    }
+
+    #[test]
+    fn a_line_that_never_ends_is_cut() {
+        let text = plain(&vec![b'x'; MAX_LINE * 2 + 5]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[0].len(), MAX_LINE);
+        assert_eq!(lines[2], "xxxxx");
     }
 
     #[test]
