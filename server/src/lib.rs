@@ -20,6 +20,7 @@ pub mod queries;
 mod reaper;
 pub mod registry;
 pub mod render;
+mod reply_queue;
 pub mod scripting;
 pub mod session;
 pub mod shadow;

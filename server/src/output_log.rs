@@ -17,6 +17,10 @@ const RETAIN_BYTES: usize = 512 * 1024;
 /// How far the shadow parser may fall behind before the reader waits for it. The
 /// only back-pressure on the program, and generous so bursts never feel it.
 const MAX_PARSER_LAG: usize = 16 * 1024 * 1024;
+/// Likewise for queries waiting for their answer: cut out of the stream they
+/// leave almost no bytes behind, so a program that floods them (`yes` of a
+/// cursor-position query) would otherwise queue millions.
+const MAX_UNANSWERED: usize = 4096;
 
 pub struct OutputLog {
     state: Mutex<LogState>,
@@ -121,14 +125,15 @@ impl OutputLog {
         lock(&self.state)
     }
 
-    /// Resolves once the shadow parser is less than `MAX_PARSER_LAG` behind: the
+    /// Resolves once the shadow parser is less than `MAX_PARSER_LAG` (and
+    /// `MAX_UNANSWERED` queries) behind: the
     /// reader awaits this before reading more, the only back-pressure on the program.
     pub async fn room_for_more(&self) {
         let mut parsed = self.parsed_tx.subscribe();
         loop {
             {
                 let st = self.lock();
-                if (st.head - st.parsed) as usize <= MAX_PARSER_LAG || st.closed {
+                if !st.over_lag() || st.closed {
                     return;
                 }
             }
@@ -154,7 +159,7 @@ impl OutputLog {
         let head = st.head;
         let appended = Appended {
             parser_unscheduled: st.unscheduled,
-            over_lag: (st.head - st.parsed) as usize > MAX_PARSER_LAG,
+            over_lag: st.over_lag(),
             unparsed: st.head - st.parsed,
         };
         drop(st);
@@ -293,6 +298,11 @@ impl OutputLog {
 }
 
 impl LogState {
+    /// The parser is too far behind for the reader to read more.
+    fn over_lag(&self) -> bool {
+        (self.head - self.parsed) as usize > MAX_PARSER_LAG || self.queries.len() > MAX_UNANSWERED
+    }
+
     /// Index of the chunk holding `seq` (which must lie in `tail..head`).
     fn chunk_at(&self, seq: u64) -> usize {
         self.chunks
@@ -387,6 +397,23 @@ mod tests {
         let quiet = OutputLog::new();
         assert!(matches!(quiet.next_for_parser(1024), ParserTake::Idle));
         assert!(!quiet.close(), "nothing to parse, nothing to wake");
+    }
+
+    #[test]
+    fn a_flood_of_queries_makes_the_reader_wait_like_a_flood_of_bytes() {
+        let log = OutputLog::new();
+        let queries: Vec<(usize, Query)> = (0..MAX_UNANSWERED)
+            .map(|_| (0, Query::CursorPosition))
+            .collect();
+        assert!(!log.append(Bytes::from_static(b"\n"), &queries).over_lag);
+        // Almost no bytes, but one query too many waits for its answer.
+        assert!(
+            log.append(Bytes::new(), &[(0, Query::CursorPosition)])
+                .over_lag
+        );
+        let batch = take(&log, 1024);
+        log.mark_parsed(batch.start + batch.bytes.len() as u64, batch.queries.len());
+        assert!(!log.append(Bytes::new(), &[]).over_lag);
     }
 
     #[test]

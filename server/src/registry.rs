@@ -184,21 +184,22 @@ impl Registry {
                 names.to_vec()
             };
             for name in &targets {
-                entries.remove(name);
+                if let Some(Entry::Live(session)) = entries.remove(name) {
+                    // The parser may still be behind on it: nothing more of it
+                    // goes to the transcript about to be deleted.
+                    session
+                        .removed
+                        .store(true, std::sync::atomic::Ordering::Relaxed);
+                }
             }
             targets
         };
         for name in &removed {
             self.bus.emit(name, EventKind::Removed);
         }
-        // After the writes still queued for them; the queue may be full, so not
-        // on the I/O thread.
-        let (transcripts, names) = (self.transcripts.clone(), removed.clone());
-        tokio::task::spawn_blocking(move || {
-            for name in names {
-                transcripts.remove_blocking(&name);
-            }
-        });
+        for name in &removed {
+            self.transcripts.remove(name);
+        }
         self.persist();
         Ok(removed)
     }

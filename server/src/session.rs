@@ -14,6 +14,7 @@ use tokio::sync::{mpsc, watch};
 use crate::clients::Clients;
 use crate::events::{now_ms, EventBus, EventKind};
 use crate::output_log::OutputLog;
+use crate::reply_queue::ReplyQueue;
 use crate::shadow::Shadow;
 use crate::shadow_parser::ShadowParser;
 use crate::sync::lock;
@@ -57,6 +58,9 @@ pub struct Session {
     pub bus: EventBus,
     /// The server's runtime, for the parser thread's answers that must wait.
     runtime: tokio::runtime::Handle,
+    replies: ReplyQueue,
+    /// Set by `rm`: its output no longer goes to a transcript.
+    pub removed: AtomicBool,
 }
 
 impl Session {
@@ -95,6 +99,8 @@ impl Session {
             ended_ms: AtomicU64::new(0),
             bus,
             runtime: tokio::runtime::Handle::current(),
+            replies: ReplyQueue::default(),
+            removed: AtomicBool::new(false),
         });
         pump::start(&session, process.io, input_rx, parser);
         session.bus.emit(
@@ -155,16 +161,11 @@ impl Session {
 
     /// For the parser thread: queues a query's answer without waiting. That thread
     /// serves every session, so it never waits on one: when the input queue is
-    /// full (a big paste into a busy program), a task on the runtime waits for
-    /// room instead, and the answer goes in after what was queued before it.
+    /// full (a big paste into a busy program), the answer waits in `replies`,
+    /// behind what was queued before it.
     pub fn queue_reply(&self, bytes: Vec<u8>) {
-        let Some(tx) = lock(&self.input).clone() else {
-            return;
-        };
-        if let Err(mpsc::error::TrySendError::Full(bytes)) = tx.try_send(bytes) {
-            self.runtime.spawn(async move {
-                let _ = tx.send(bytes).await;
-            });
+        if let Some(tx) = lock(&self.input).as_ref() {
+            self.replies.push(tx, &self.runtime, bytes);
         }
     }
 

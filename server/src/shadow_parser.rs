@@ -7,6 +7,7 @@
 
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -120,7 +121,10 @@ fn take_turn(shared: &Shared, session: &Session) -> Option<Pace> {
     let (end, queries) = (batch.start + batch.bytes.len() as u64, batch.queries.len());
     // A panic in the terminal emulator skips the batch, not the session.
     match catch_unwind(AssertUnwindSafe(|| parse(session, batch))) {
-        Ok(bytes) => shared.transcripts.append(session.name(), bytes),
+        Ok(bytes) if !session.removed.load(Ordering::Relaxed) => {
+            shared.transcripts.append(session.name(), bytes);
+        }
+        Ok(_removed) => {}
         Err(_) => {
             tracing::error!(session = %session.name(), "the shadow screen failed on a batch; skipped");
             // Unless `parse` got that far: marking twice would retire later queries.

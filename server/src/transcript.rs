@@ -101,15 +101,16 @@ impl Transcripts {
         remove_files(&self.shared.dir, name);
     }
 
-    /// Deletes session `name`'s transcript, after the writes queued before.
-    /// Waits for room in the queue, so call it off the I/O thread.
-    pub fn remove_blocking(&self, name: &str) {
+    /// Deletes session `name`'s transcript, after the writes queued before. Never
+    /// waits: if the queue is full (the disk stalls), a blocking-pool thread
+    /// waits for room.
+    pub fn remove(&self, name: &str) {
         lock(&self.shared.left_out).remove(name);
-        match self.writer() {
-            Some(writer) => {
-                let _ = writer.send(Job::Remove { name: name.into() });
-            }
-            None => remove_files(&self.shared.dir, name),
+        let Some(writer) = self.writer() else {
+            return remove_files(&self.shared.dir, name);
+        };
+        if let Err(TrySendError::Full(job)) = writer.try_send(Job::Remove { name: name.into() }) {
+            tokio::task::spawn_blocking(move || writer.send(job));
         }
     }
 
@@ -217,7 +218,7 @@ mod tests {
         transcripts.append("agent", b"world".to_vec());
         let [_, current] = files(transcripts.dir(), "agent");
         wait_for("the transcript", || read(&current) == "hello world");
-        transcripts.remove_blocking("agent");
+        transcripts.remove("agent");
         wait_for("the transcript to go", || !current.exists());
     }
 }
