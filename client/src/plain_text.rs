@@ -171,6 +171,9 @@ mod tests {
         assert_eq!(lines.len(), 3);
         assert_eq!(lines[0].len(), MAX_LINE);
         assert_eq!(lines[2], "xxxxx");
+        // Nor does a cursor sent far to the right (a binary blob, a hostile program).
+        let far = b"\x1b[65535C".repeat(200);
+        assert_eq!(plain(&[far.as_slice(), b"x"].concat()), "\nx\n");
     }
 
     #[test]
