@@ -17,6 +17,7 @@ mod pty;
 mod pty_fd;
 mod pump;
 pub mod queries;
+mod read_buffer;
 mod reaper;
 pub mod registry;
 pub mod render;

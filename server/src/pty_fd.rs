@@ -2,7 +2,6 @@
 //! keys are written by tasks, not by a pair of threads per session, so a keystroke
 //! and its echo cross no thread boundary in the server.
 
-use std::cell::RefCell;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::net::UnixStream;
@@ -13,6 +12,8 @@ use nix::fcntl::{fcntl, FcntlArg, OFlag};
 use portable_pty::MasterPty;
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
+
+use crate::read_buffer;
 
 /// What `watch` may register: types that own their fd, close it only when
 /// dropped, and never change it. Sealed, since that is the proof `watch` relies on.
@@ -47,14 +48,7 @@ pub fn watch<T: OwnsFd>(owned: T, interest: Interest) -> io::Result<AsyncFd<T>> 
 const SHORT_READ: usize = 1024;
 
 /// One pty read; the kernel hands out at most about 4 KiB at a time anyway.
-pub const READ_SIZE: usize = 16 * 1024;
-
-thread_local! {
-    /// Where every session's pty is read into: all readers run on the server's one
-    /// I/O thread, and each is done with it before it next awaits, so one buffer
-    /// serves them all (one each cost 16 KiB a session).
-    static READ_BUFFER: RefCell<Box<[u8]>> = RefCell::new(vec![0; READ_SIZE].into_boxed_slice());
-}
+const READ_SIZE: usize = 16 * 1024;
 
 pub struct PtyFd {
     /// Watched for reading only. Watched for writing too, the I/O thread was woken
@@ -85,7 +79,7 @@ impl PtyFd {
     }
 
     /// Waits for what the program writes next and hands it to `consume`, in the
-    /// I/O thread's one read buffer; `on_empty` runs each time the pty is found
+    /// thread's one read buffer (`read_buffer`); `on_empty` runs each time the pty is found
     /// empty: after a read that took all there was, or before a wait. `Ok(None)` or an error (EIO once every slave fd is
     /// closed) means the end.
     pub async fn read_with<R>(
@@ -96,7 +90,7 @@ impl PtyFd {
         let mut consume = Some(consume);
         loop {
             let mut ready = self.fd.readable().await?;
-            let outcome = READ_BUFFER.with_borrow_mut(|buf| {
+            let outcome = read_buffer::with(READ_SIZE, |buf| {
                 let read = ready.try_io(|fd| {
                     nix::unistd::read(fd.get_ref().as_fd(), buf).map_err(io::Error::from)
                 });

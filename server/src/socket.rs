@@ -4,7 +4,6 @@
 //! keystroke, the client was woken while the server read its key, and the server
 //! while the client read the echo, both in the middle of the echo's way.
 
-use std::cell::RefCell;
 use std::io::{self, Read, Write};
 use std::net::Shutdown;
 use std::os::unix::net::UnixStream;
@@ -15,19 +14,10 @@ use tokio::io::unix::AsyncFd;
 use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
 
 use crate::pty_fd::watch;
+use crate::read_buffer;
 
 /// The most one read takes.
 const MAX_READ: usize = 64 * 1024;
-
-thread_local! {
-    /// Where sockets are read into, then copied from. Safe code cannot read into
-    /// the frame buffer's uninitialised room, and zeroing it first cost a memset
-    /// of all of it per read (up to the largest frame seen), where this copies
-    /// only what came. One per thread (reads finish before the task yields),
-    /// grown to the largest read asked for: the server's stay small (keys), a
-    /// client's grow to its frames.
-    static READ_BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
-}
 
 pub struct Socket {
     /// Watched for reading only.
@@ -57,11 +47,9 @@ impl AsyncRead for Socket {
         loop {
             let mut ready = ready!(self.fd.poll_read_ready(cx))?;
             let wanted = buf.remaining().min(MAX_READ);
-            let read = READ_BUFFER.with_borrow_mut(|scratch| {
-                if scratch.len() < wanted {
-                    scratch.resize(wanted, 0);
-                }
-                let scratch = &mut scratch[..wanted];
+            // Read into the thread's buffer and copy out what came: zeroing the
+            // frame buffer's free room first would cost a memset of all of it.
+            let read = read_buffer::with(wanted, |scratch| {
                 let read = ready.try_io(|fd| fd.get_ref().read(scratch));
                 if let Ok(Ok(n)) = read {
                     buf.put_slice(&scratch[..n]);
