@@ -116,10 +116,12 @@ where
     };
     frames.send(ServerMsg::Snapshot(snapshot.into())).await?;
     loop {
-        let burst_hold = (*burst.borrow_and_update()).then_some(frames.last + BURST_FRAME_INTERVAL);
-        // Never held once the program has ended: the last of its output goes out.
-        let held =
-            burst_hold.is_some_and(|until| Instant::now() < until) && status.borrow().is_running();
+        // While the program writes flat out, one frame per interval; never held
+        // once the program has ended: the last of its output goes out.
+        let hold_until = frames.last + BURST_FRAME_INTERVAL;
+        let held = *burst.borrow_and_update()
+            && Instant::now() < hold_until
+            && status.borrow().is_running();
         match &mut mode {
             Mode::Raw { .. } if held => {}
             Mode::Raw { cursor } => match session.log.read_at(*cursor, MAX_OUTPUT_FRAME) {
@@ -159,6 +161,7 @@ where
             return Ok(());
         }
         let raw = matches!(mode, Mode::Raw { .. });
+        let clipped = !raw;
         tokio::select! {
             changed = head.changed(), if raw && !held => {
                 if changed.is_err() { bail!("session output closed"); }
@@ -169,12 +172,12 @@ where
                 }
             }
             // A clipped view is drawn from the shadow screen, so it follows the parser.
-            changed = parsed.changed(), if matches!(mode, Mode::Clipped(_)) && !clipped_retry => {
+            changed = parsed.changed(), if clipped && !clipped_retry => {
                 if changed.is_err() { bail!("session output closed"); }
                 // Coalesce a burst into one frame.
                 tokio::time::sleep(CLIPPED_FRAME_INTERVAL).await;
             }
-            () = tokio::time::sleep(CLIPPED_FRAME_INTERVAL), if clipped_retry && matches!(mode, Mode::Clipped(_)) => {}
+            () = tokio::time::sleep(CLIPPED_FRAME_INTERVAL), if clipped && clipped_retry => {}
             _ = pty_size.changed() => {
                 let (new_mode, bytes) = redraw(session, *client_size.borrow(), 0);
                 mode = new_mode;
@@ -189,7 +192,7 @@ where
             _ = status.changed() => {}
             // The burst ended (the rest goes out at once) or this frame's time came.
             _ = burst.changed(), if held => {}
-            _ = tokio::time::sleep_until(burst_hold.unwrap_or(frames.last).into()), if held => {}
+            _ = tokio::time::sleep_until(hold_until.into()), if held => {}
         }
     }
 }

@@ -74,16 +74,14 @@ pub struct Appended {
     pub parser_unscheduled: bool,
     /// The parser is too far behind: await `room_for_more` before reading again.
     pub over_lag: bool,
-    /// Bytes not yet in the shadow screen, this chunk included.
-    pub unparsed: u64,
 }
 
 /// What the parser finds when it comes for more.
 pub enum ParserTake {
     /// Output (and the queries inside it) to parse.
     Batch(ParseBatch),
-    /// Everything is parsed. The log now counts the parser as idle: the next
-    /// append reports it asleep.
+    /// Everything is parsed. The log is now out of the parser's turns: the next
+    /// append reports it unscheduled.
     Idle,
     /// Everything is parsed and the log is closed: nothing will ever come.
     Ended,
@@ -160,17 +158,16 @@ impl OutputLog {
         let appended = Appended {
             parser_unscheduled: st.unscheduled,
             over_lag: st.over_lag(),
-            unparsed: st.head - st.parsed,
         };
         drop(st);
         self.head_tx.send_replace(head);
         appended
     }
 
-    /// Whether the idle parser must be scheduled for this log: true once per idle
-    /// spell. Once told, it no longer counts as idle (it marks itself idle again
-    /// when it next finds nothing), so the reads that follow before it runs cost
-    /// no further syscalls.
+    /// Whether the parser must be scheduled for this log: true once per spell out
+    /// of its turns. Once told, the log counts as scheduled (the parser marks it
+    /// unscheduled again when it next finds nothing), so the reads that follow
+    /// before it runs cost no further syscalls.
     #[must_use]
     pub fn wake_parser(&self) -> bool {
         std::mem::take(&mut self.lock().unscheduled)
@@ -373,7 +370,6 @@ mod tests {
         let log = OutputLog::new();
         let appended = log.append(Bytes::from_static(b"echo"), &[]);
         assert!(appended.parser_unscheduled && !appended.over_lag);
-        assert_eq!(appended.unparsed, 4);
         // `append` itself never wakes it: that is left to the caller...
         assert!(log.append(Bytes::from_static(b"!"), &[]).parser_unscheduled);
         // ...who is told to schedule it exactly once.

@@ -24,7 +24,8 @@ struct Waiting {
     replies: VecDeque<Vec<u8>>,
     /// A task is feeding `replies` into the input queue.
     draining: bool,
-    dropped: u64,
+    /// Answers were dropped (said once in the log).
+    dropping: bool,
 }
 
 impl ReplyQueue {
@@ -45,8 +46,7 @@ impl ReplyQueue {
             }
         };
         if waiting.replies.len() >= MAX_WAITING {
-            waiting.dropped += 1;
-            if waiting.dropped == 1 {
+            if !std::mem::replace(&mut waiting.dropping, true) {
                 tracing::warn!("a program that reads no input keeps asking; answers are dropped");
             }
             return;
