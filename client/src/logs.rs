@@ -104,6 +104,8 @@ struct TranscriptReader {
     older: PathBuf,
     current: PathBuf,
     file: Option<File>,
+    /// Reused for every read: a follower reads ten times a second.
+    buf: Vec<u8>,
 }
 
 impl TranscriptReader {
@@ -113,13 +115,14 @@ impl TranscriptReader {
             older,
             current,
             file: None,
+            buf: vec![0; 64 * 1024],
         }
     }
 
     /// The older file, whole (only at the start).
     fn read_older(&mut self, out: &mut Output<impl Write>) -> Result<()> {
         if let Ok(mut file) = File::open(&self.older) {
-            copy_to_end(&mut file, out)?;
+            copy_to_end(&mut file, &mut self.buf, out)?;
         }
         Ok(())
     }
@@ -134,14 +137,14 @@ impl TranscriptReader {
             let Some(file) = self.file.as_mut() else {
                 return Ok(grew);
             };
-            grew |= copy_to_end(file, out)?;
+            grew |= copy_to_end(file, &mut self.buf, out)?;
             // Still the current file? Then that was all. Otherwise it became the
             // older one: take what it got before the switch, then the new one.
             let ours = file.metadata()?.ino();
             match std::fs::metadata(&self.current) {
                 Ok(now) if now.ino() == ours => return Ok(grew),
                 _ => {
-                    grew |= copy_to_end(file, out)?;
+                    grew |= copy_to_end(file, &mut self.buf, out)?;
                     self.file = None;
                 }
             }
@@ -150,11 +153,10 @@ impl TranscriptReader {
 }
 
 /// Copies from the file's position to its end; whether there was anything.
-fn copy_to_end(file: &mut File, out: &mut Output<impl Write>) -> Result<bool> {
-    let mut buf = vec![0; 64 * 1024];
+fn copy_to_end(file: &mut File, buf: &mut [u8], out: &mut Output<impl Write>) -> Result<bool> {
     let mut any = false;
     loop {
-        let n = file.read(&mut buf)?;
+        let n = file.read(buf)?;
         if n == 0 {
             return Ok(any);
         }
