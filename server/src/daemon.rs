@@ -18,6 +18,7 @@ use tracing_subscriber::prelude::*;
 use crate::config::Config;
 use crate::events::{EventBus, EventKind};
 use crate::paths::Paths;
+use crate::reclaim::Reclaim;
 use crate::registry::Registry;
 use crate::transcript::Transcripts;
 
@@ -151,7 +152,9 @@ async fn serve(paths: Paths) -> Result<()> {
     fs::set_permissions(&socket, fs::Permissions::from_mode(0o600))?;
     let bus = EventBus::default();
     let transcripts = Transcripts::new(paths.transcripts_dir());
-    let registry = Registry::load(paths.registry(), transcripts, bus.clone(), config);
+    let reclaim = Arc::new(Reclaim::default());
+    tokio::spawn(reclaim.clone().run());
+    let registry = Registry::load(paths.registry(), transcripts, bus.clone(), config, reclaim);
     let (stop, mut stopped) = watch::channel(false);
     let server = Arc::new(Server {
         registry,

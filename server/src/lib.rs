@@ -19,6 +19,7 @@ mod pump;
 pub mod queries;
 mod read_buffer;
 mod reaper;
+mod reclaim;
 pub mod registry;
 pub mod render;
 mod reply_queue;

@@ -11,6 +11,7 @@ use symp_protocol::{SessionInfo, SpawnRequest, Status};
 
 use crate::config::Config;
 use crate::events::{EventBus, EventKind};
+use crate::reclaim::Reclaim;
 use crate::session::Session;
 use crate::shadow_parser::ShadowParser;
 use crate::sync::lock;
@@ -37,6 +38,8 @@ pub struct Registry {
     pub bus: EventBus,
     /// Feeds every session's output into its shadow screen and transcript.
     parser: ShadowParser,
+    /// Told when a session goes, so its memory is given back.
+    reclaim: Arc<Reclaim>,
     transcripts: Transcripts,
     pub config: Config,
     /// Serialises writers of the registry file.
@@ -45,7 +48,13 @@ pub struct Registry {
 
 impl Registry {
     /// Loads the record an earlier server left; what it ran is now `lost`.
-    pub fn load(file: PathBuf, transcripts: Transcripts, bus: EventBus, config: Config) -> Self {
+    pub fn load(
+        file: PathBuf,
+        transcripts: Transcripts,
+        bus: EventBus,
+        config: Config,
+        reclaim: Arc<Reclaim>,
+    ) -> Self {
         let recorded: RegistryFile = std::fs::read(&file)
             .ok()
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
@@ -66,7 +75,8 @@ impl Registry {
             entries: Mutex::new(entries),
             file,
             bus,
-            parser: ShadowParser::new(transcripts.clone()),
+            parser: ShadowParser::new(transcripts.clone(), reclaim.clone()),
+            reclaim,
             transcripts,
             config,
             write_lock: Mutex::new(()),
@@ -190,6 +200,7 @@ impl Registry {
                     session
                         .removed
                         .store(true, std::sync::atomic::Ordering::Relaxed);
+                    self.reclaim.session_removed();
                 }
             }
             targets

@@ -15,6 +15,7 @@ use anyhow::{Context, Result};
 
 use crate::events::EventKind;
 use crate::output_log::{ParseBatch, ParserTake};
+use crate::reclaim::Reclaim;
 use crate::session::Session;
 use crate::sync::lock;
 use crate::transcript::Transcripts;
@@ -42,15 +43,18 @@ struct Shared {
     work: Condvar,
     /// Parsed output goes on to each session's transcript.
     transcripts: Transcripts,
+    /// Parsed output leaves its log: memory to give back once output calms.
+    reclaim: Arc<Reclaim>,
 }
 
 impl ShadowParser {
-    pub fn new(transcripts: Transcripts) -> Self {
+    pub fn new(transcripts: Transcripts, reclaim: Arc<Reclaim>) -> Self {
         Self {
             shared: Arc::new(Shared {
                 turns: Mutex::default(),
                 work: Condvar::new(),
                 transcripts,
+                reclaim,
             }),
         }
     }
@@ -119,6 +123,7 @@ fn take_turn(shared: &Shared, session: &Session) -> Option<Pace> {
         Pace::Now
     };
     let (end, queries) = (batch.start + batch.bytes.len() as u64, batch.queries.len());
+    shared.reclaim.parsed(batch.bytes.len());
     // A panic in the terminal emulator skips the batch, not the session.
     match catch_unwind(AssertUnwindSafe(|| parse(session, batch))) {
         Ok(bytes) if !session.removed.load(Ordering::Relaxed) => {
