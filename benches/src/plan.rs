@@ -38,6 +38,9 @@ pub struct Plan {
     pub attach_history_lines: usize,
     /// Lines a session prints before the "after output" memory reading.
     pub memory_output_lines: usize,
+    /// Sessions, and lines each prints, for the reading of sessions idle after
+    /// work (what agents that printed for a while hold).
+    pub printed_sessions: (usize, usize),
     /// Idle session counts for the memory readings.
     pub idle_session_counts: Vec<usize>,
     /// The most any single wait in a run may take before the run counts as failed.
@@ -56,6 +59,7 @@ impl Plan {
             keystrokes: 300,
             attach_history_lines: 1000,
             memory_output_lines: 50_000,
+            printed_sessions: (10, 5_000),
             idle_session_counts: vec![1, 20, 100],
             step_timeout: Duration::from_secs(120),
         }

@@ -60,7 +60,11 @@ pub fn jobs<'a>(env: &'a Env, only: Option<&str>) -> Vec<Job<'a>> {
             run: Box::new(move |env, who| attach_time::run(env, who, with_history)),
         });
     }
-    let mut memory_cases = vec![MemoryCase::Idle(1), MemoryCase::AfterOutput];
+    let mut memory_cases = vec![
+        MemoryCase::Idle(1),
+        MemoryCase::AfterOutput,
+        MemoryCase::IdleAfterOutput,
+    ];
     memory_cases.extend(
         env.plan
             .idle_session_counts

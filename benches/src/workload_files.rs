@@ -24,6 +24,8 @@ pub struct WorkloadFiles {
     tui: PathBuf,
     /// Coloured lines printed before the "after output" memory reading.
     pub memory_output: PathBuf,
+    /// Coloured lines each of the `printed_sessions` prints.
+    pub printed_session_output: PathBuf,
     /// A full screen of plain text, the marker on its last row.
     pub plain_screen: PathBuf,
     /// The same with history lines above it, to be replayed on attach.
@@ -50,6 +52,7 @@ impl WorkloadFiles {
                 tui_bytes(plan.tui_bytes, crate::plan::COLS, ROWS),
             )?,
             memory_output: write("memory.txt", coloured_lines(plan.memory_output_lines))?,
+            printed_session_output: write("printed.txt", coloured_lines(plan.printed_sessions.1))?,
             plain_screen: write("plain.txt", screen_with_marker(0, ROWS, ATTACH_MARK))?,
             history_screen: write(
                 "history.txt",

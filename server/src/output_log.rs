@@ -13,6 +13,7 @@ use crate::sync::lock;
 
 /// Bytes kept behind the head (on top of whatever the parser has not taken in),
 /// so a briefly slow viewer catches up from the ring instead of a full redraw.
+/// Only while output flows: an idle session lets them go (`release_parsed`).
 const RETAIN_BYTES: usize = 512 * 1024;
 /// How far the shadow parser may fall behind before the reader waits for it. The
 /// only back-pressure on the program, and generous so bursts never feel it.
@@ -251,6 +252,25 @@ impl OutputLog {
         })
     }
 
+    /// Drops the parsed bytes kept for slow viewers; returns how many. For a
+    /// session gone idle: whoever is still behind then gets a redraw, which is
+    /// cheap when nothing changes, and an idle agent does not hold 512 KiB of
+    /// output it printed long ago.
+    pub fn release_parsed(&self) -> usize {
+        let mut st = self.lock();
+        let mut released = 0;
+        while let Some((start, front)) = st.chunks.front() {
+            let front_end = start + front.len() as u64;
+            if front_end > st.parsed {
+                break;
+            }
+            released += front.len();
+            st.tail = front_end;
+            st.chunks.pop_front();
+        }
+        released
+    }
+
     /// Records that the parser consumed everything before `seq`.
     /// `answered` is how many of the batch's queries were answered: exactly those
     /// leave the queue. (A query the reader appended at the batch's end seq after
@@ -434,6 +454,25 @@ mod tests {
         assert!(matches!(log.read_at(0, 10), ReadOutcome::Behind));
         let recent = log.head() - 10;
         assert_eq!(data(log.read_at(recent, 10)).len(), 10);
+    }
+
+    #[test]
+    fn an_idle_log_lets_parsed_bytes_go_and_keeps_the_rest() {
+        let log = OutputLog::new();
+        let _ = log.append(Bytes::from(vec![b'a'; 1000]), &[]);
+        let _ = log.append(Bytes::from(vec![b'b'; 500]), &[]);
+        log.mark_parsed(1000, 0);
+        let _ = log.append(Bytes::from(vec![b'c'; 200]), &[]);
+
+        assert_eq!(log.release_parsed(), 1000);
+        // A viewer behind the parsed point is redrawn; the unparsed rest still reads.
+        assert!(matches!(log.read_at(10, 10), ReadOutcome::Behind));
+        assert_eq!(data(log.read_at(1000, 2000)).len(), 700);
+        assert_eq!(take(&log, 1 << 20).start, 1000);
+        // A caught-up viewer stays caught up.
+        log.mark_parsed(1700, 0);
+        assert_eq!(log.release_parsed(), 700);
+        assert!(matches!(log.read_at(1700, 10), ReadOutcome::UpToDate));
     }
 
     #[test]

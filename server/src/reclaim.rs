@@ -15,7 +15,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 /// Freed bytes below this are not worth a trim.
-const WORTH_RETURNING: usize = 1024 * 1024;
+const WORTH_RETURNING: usize = 256 * 1024;
 /// Output counts as calm when a window this long parsed at most...
 const CALM_WINDOW: Duration = Duration::from_secs(1);
 /// ...this much: a spinner or a ticking clock does not hold a trim back.
@@ -32,20 +32,21 @@ pub struct Reclaim {
 }
 
 impl Reclaim {
-    /// The parser consumed `bytes` of a session's output: that much of its log is
-    /// free again (its viewers have it, or get a redraw instead).
+    /// The parser consumed `bytes` of a session's output: as much older output
+    /// leaves its log (which keeps only the newest for slow viewers).
     pub fn parsed(&self, bytes: usize) {
         self.parsed.fetch_add(bytes as u64, Ordering::Relaxed);
-        self.freed(bytes);
+        self.released(bytes);
     }
 
     /// A session was removed: its screen and history go when the last task
     /// holding it ends. Always worth a trim.
     pub fn session_removed(&self) {
-        self.freed(WORTH_RETURNING);
+        self.released(WORTH_RETURNING);
     }
 
-    fn freed(&self, bytes: usize) {
+    /// `bytes` of memory were freed.
+    pub fn released(&self, bytes: usize) {
         let before = self.unreturned.fetch_add(bytes, Ordering::Relaxed);
         if before < WORTH_RETURNING && before + bytes >= WORTH_RETURNING {
             // Stores a permit if `run` is not waiting yet: nothing is missed.

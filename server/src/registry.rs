@@ -117,6 +117,7 @@ impl Registry {
                 tokio::spawn(crate::activity::monitor(
                     session.clone(),
                     self.config.idle_after(),
+                    self.reclaim.clone(),
                 ));
                 self.entries().insert(name, Entry::Live(session.clone()));
                 self.persist();

@@ -18,6 +18,9 @@ pub enum MemoryCase {
     /// One session after printing the plan's memory workload (coloured lines):
     /// read once settled, and again after `AT_REST`.
     AfterOutput,
+    /// The plan's `printed_sessions`, read `AT_REST` after the last one printed:
+    /// agents idle after working.
+    IdleAfterOutput,
 }
 
 impl MemoryCase {
@@ -29,14 +32,18 @@ impl MemoryCase {
                 "server RSS · 1 session after {} coloured lines",
                 env.plan.memory_output_lines
             ),
+            MemoryCase::IdleAfterOutput => {
+                let (sessions, lines) = env.plan.printed_sessions;
+                format!("server RSS · {sessions} sessions idle after {lines} coloured lines each")
+            }
         }
     }
 }
 
-/// How long after output the second reading of `AfterOutput` waits: what an idle
-/// server holds, once anything that returns memory after a burst had its chance
-/// (symp trims after a calm second).
-const AT_REST: Duration = Duration::from_secs(3);
+/// How long after output the readings "at rest" wait: what an idle server holds,
+/// once anything that returns memory after a burst had its chance (symp trims
+/// after a calm second, and a session counts as idle after 2 s).
+const AT_REST: Duration = Duration::from_secs(4);
 
 /// Readings of a settling process's memory this far apart...
 const SETTLE_POLL: Duration = Duration::from_millis(100);
@@ -69,6 +76,31 @@ pub fn run(env: &Env, who: Contender, case: MemoryCase) -> Result<Vec<Sample>> {
                 Duration::from_millis(20),
                 || Ok(mux.screen_text("printed")?.contains(&marker("PRINTED"))),
             )?;
+        }
+        MemoryCase::IdleAfterOutput => {
+            let (sessions, _) = env.plan.printed_sessions;
+            let script = format!(
+                "cat {}; {}; exec cat",
+                sh_quote(&env.files.printed_session_output.to_string_lossy()),
+                print_marker("PRINTED")
+            );
+            for i in 0..sessions {
+                mux.spawn_session(&format!("printed-{i}"), &script)?;
+            }
+            for i in 0..sessions {
+                wait_until(
+                    "every session to print everything",
+                    timeout,
+                    Duration::from_millis(20),
+                    || {
+                        Ok(mux
+                            .screen_text(&format!("printed-{i}"))?
+                            .contains(&marker("PRINTED")))
+                    },
+                )?;
+            }
+            // Memory at rest is the measurement: a fixed wait, not a condition.
+            std::thread::sleep(AT_REST);
         }
     }
     let pid = mux.server_pid()?;
