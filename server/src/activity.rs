@@ -1,7 +1,7 @@
 //! Busy or idle: a session is idle when its picture has not changed for the quiet
 //! period. Output that redraws the same picture does not count; a spinner or a
 //! ticking timer does (the agent is working). Emits `busy` and `idle` events, and
-//! an idle session lets go of the output it kept for slow viewers.
+//! an idle session nobody watches lets go of the output it kept for slow viewers.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -10,14 +10,13 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::events::{now_ms, EventKind};
-use crate::reclaim::Reclaim;
 use crate::session::Session;
 
 /// Output bursts are looked at no more often than this, so a fast stream costs a
 /// few screen hashes per second, not one per chunk.
 const SAMPLE_INTERVAL: Duration = Duration::from_millis(100);
 
-pub async fn monitor(session: Arc<Session>, idle_after: Duration, reclaim: Arc<Reclaim>) {
+pub async fn monitor(session: Arc<Session>, idle_after: Duration) {
     // The picture is the shadow screen's, so follow the parser, not the raw output.
     let mut parsed = session.log.subscribe_parsed();
     let mut status = session.watch_status();
@@ -53,7 +52,7 @@ pub async fn monitor(session: Arc<Session>, idle_after: Duration, reclaim: Arc<R
                 idle = true;
                 session.idle.store(true, Ordering::Relaxed);
                 session.bus.emit(session.name(), EventKind::Idle);
-                reclaim.released(session.log.release_parsed());
+                session.release_unwatched_output();
             }
             () = crate::session::ended(&mut status) => return,
         }

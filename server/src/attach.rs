@@ -59,6 +59,7 @@ where
     if let Some(size) = session.clients().leave(id) {
         session.resize(size);
     }
+    session.release_unwatched_output();
     session
         .bus
         .emit(session.name(), EventKind::Detached { client: id });

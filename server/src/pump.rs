@@ -200,6 +200,7 @@ async fn wait_for_exit(session: Arc<Session>) {
     let mut parsed = session.log.subscribe_parsed();
     let _ = tokio::time::timeout(Duration::from_secs(2), parsed.wait_for(|&seq| seq >= head)).await;
     session.finish(status);
+    session.release_unwatched_output();
 }
 
 /// Whether the reader saw the end of output (closing the log notifies its

@@ -38,8 +38,6 @@ pub struct Registry {
     pub bus: EventBus,
     /// Feeds every session's output into its shadow screen and transcript.
     parser: ShadowParser,
-    /// Told when a session goes, so its memory is given back.
-    reclaim: Arc<Reclaim>,
     transcripts: Transcripts,
     pub config: Config,
     /// Serialises writers of the registry file.
@@ -75,8 +73,7 @@ impl Registry {
             entries: Mutex::new(entries),
             file,
             bus,
-            parser: ShadowParser::new(transcripts.clone(), reclaim.clone()),
-            reclaim,
+            parser: ShadowParser::new(transcripts.clone(), reclaim),
             transcripts,
             config,
             write_lock: Mutex::new(()),
@@ -117,7 +114,6 @@ impl Registry {
                 tokio::spawn(crate::activity::monitor(
                     session.clone(),
                     self.config.idle_after(),
-                    self.reclaim.clone(),
                 ));
                 self.entries().insert(name, Entry::Live(session.clone()));
                 self.persist();
@@ -201,7 +197,8 @@ impl Registry {
                     session
                         .removed
                         .store(true, std::sync::atomic::Ordering::Relaxed);
-                    self.reclaim.session_removed();
+                    // Its screen and history go once its tasks end.
+                    self.parser.reclaim().session_removed();
                 }
             }
             targets

@@ -14,6 +14,7 @@ use tokio::sync::{mpsc, watch};
 use crate::clients::Clients;
 use crate::events::{now_ms, EventBus, EventKind};
 use crate::output_log::OutputLog;
+use crate::reclaim::Reclaim;
 use crate::reply_queue::ReplyQueue;
 use crate::shadow::Shadow;
 use crate::shadow_parser::ShadowParser;
@@ -61,6 +62,8 @@ pub struct Session {
     replies: ReplyQueue,
     /// Set by `rm`: its output no longer goes to a transcript.
     pub removed: AtomicBool,
+    /// Told of output the log lets go.
+    reclaim: Arc<Reclaim>,
 }
 
 impl Session {
@@ -101,6 +104,7 @@ impl Session {
             runtime: tokio::runtime::Handle::current(),
             replies: ReplyQueue::default(),
             removed: AtomicBool::new(false),
+            reclaim: parser.reclaim(),
         });
         pump::start(&session, process.io, input_rx, parser);
         session.bus.emit(
@@ -238,6 +242,20 @@ impl Session {
                 signal,
             },
         );
+    }
+
+    /// An idle or ended session that nobody watches lets go of the parsed output
+    /// its log keeps for slow viewers (up to 512 KiB, for a session that printed
+    /// that much). Not while a viewer is attached: one still catching up (a phone
+    /// on a slow link) would be cut to a redraw, and its terminal's scrollback
+    /// would miss those lines. Called when a session turns idle, when it ends and
+    /// when a viewer leaves.
+    pub fn release_unwatched_output(&self) {
+        let resting = self.idle.load(Ordering::Relaxed) || !self.status().is_running();
+        if !resting || self.clients().counts() != (0, 0) {
+            return;
+        }
+        self.reclaim.released(self.log.release_parsed());
     }
 
     pub fn info(&self) -> SessionInfo {

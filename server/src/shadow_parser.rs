@@ -73,6 +73,11 @@ impl ShadowParser {
         Ok(())
     }
 
+    /// Where memory the sessions free is counted.
+    pub fn reclaim(&self) -> Arc<Reclaim> {
+        self.shared.reclaim.clone()
+    }
+
     /// Gives `session` a turn. Only for a session its log reported idle and that
     /// `OutputLog::wake_parser` (or `close`) then said to schedule: a session is
     /// never queued twice.
@@ -132,13 +137,25 @@ fn take_turn(shared: &Shared, session: &Session) -> Option<Pace> {
         Ok(_removed) => {}
         Err(_) => {
             tracing::error!(session = %session.name(), "the shadow screen failed on a batch; skipped");
-            // Unless `parse` got that far: marking twice would retire later queries.
-            if session.log.parsed() < end {
-                session.log.mark_parsed(end, queries);
-            }
+            skip_failed_batch(session, end, queries);
         }
     }
     Some(pace)
+}
+
+/// After a panic in `parse`: the batch counts as parsed by the screen and the log
+/// alike. A viewer redrawn from the screen resumes at the screen's seq, so a screen
+/// left behind the log's parsed point sent viewers to bytes the log may let go
+/// (an idle session does): redraw after redraw, thousands a second. Unless `parse`
+/// got as far as marking: marking twice would retire later queries.
+fn skip_failed_batch(session: &Session, end: u64, queries: usize) {
+    {
+        let mut shadow = session.shadow();
+        shadow.seq = shadow.seq.max(end);
+    }
+    if session.log.parsed() < end {
+        session.log.mark_parsed(end, queries);
+    }
 }
 
 impl Shared {
@@ -252,6 +269,55 @@ impl<T> Turns<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_failed_batch_leaves_screen_and_log_at_the_same_point() {
+        use bytes::Bytes;
+        use symp_protocol::{Size, SpawnRequest};
+
+        use crate::events::EventBus;
+        use crate::output_log::ReadOutcome;
+        use crate::transcript::Transcripts;
+
+        let dir = tempfile::tempdir().expect("temp dir");
+        let parser = ShadowParser::new(
+            Transcripts::new(dir.path().into()),
+            Arc::new(Reclaim::default()),
+        );
+        let req = SpawnRequest {
+            name: None,
+            command: vec!["sleep".into(), "30".into()],
+            cwd: "/".into(),
+            env: vec![],
+            size: Size { cols: 80, rows: 24 },
+            scrollback: None,
+            label: None,
+        };
+        let session =
+            Session::spawn("t".into(), &req, EventBus::default(), parser).expect("spawn sleep");
+        // Output the parser is not told about: this test takes the batch, as the
+        // parser thread would, and fails it.
+        let _ = session.log.append(Bytes::from_static(b"BOOM"), &[]);
+        let ParserTake::Batch(batch) = session.log.next_for_parser(PARSE_BATCH) else {
+            panic!("expected the appended bytes as a batch");
+        };
+        let end = batch.start + batch.bytes.len() as u64;
+        skip_failed_batch(&session, end, 0);
+
+        assert_eq!(session.shadow().seq, end);
+        assert_eq!(session.log.parsed(), end);
+        // The session goes idle and lets its parsed bytes go; a viewer redrawn
+        // from the screen resumes at the screen's seq and finds the log there.
+        session.log.release_parsed();
+        let resume_at = session.shadow().seq;
+        assert!(matches!(
+            session.log.read_at(resume_at, 1024),
+            ReadOutcome::UpToDate
+        ));
+        session
+            .terminate(Some(nix::sys::signal::Signal::SIGKILL))
+            .await;
+    }
 
     #[test]
     fn ready_sessions_take_turns_in_order() {
