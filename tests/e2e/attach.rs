@@ -1,6 +1,6 @@
 //! Attaching: the picture, detach and reattach, the program ending.
 
-use crate::harness::{Home, Term};
+use crate::harness::{wait_until, Home, Term};
 
 #[test]
 fn attach_shows_the_screen_and_detach_restores_the_terminal() {
@@ -79,4 +79,30 @@ fn the_client_says_so_and_exits_0_when_the_program_exits_while_attached() {
     let row = home.session("brief");
     assert_eq!(row["status"], "exited");
     assert_eq!(row["exit_code"], 7);
+}
+
+#[test]
+fn a_session_idle_after_printing_a_lot_attaches_and_streams_on() {
+    let home = Home::new();
+    // Over 512 KiB printed with nobody watching, then quiet: the session turns idle
+    // and lets go of the output its log kept for slow viewers.
+    home.spawn(
+        "printed",
+        &["bash", "-c", "seq 1 200000; echo printed-all; exec cat"],
+    );
+    home.wait_screen("printed", "printed-all");
+    wait_until("the session to turn idle", || {
+        home.session("printed")["activity"] == "idle"
+    });
+
+    let mut term = Term::symp(&home, &["attach", "printed"], 80, 24);
+    term.wait_for_text("printed-all");
+    term.with_screen(|s| assert!(s.contents().contains("200000"), "{}", s.contents()));
+    term.type_str("after-idle\r");
+    term.wait_for("the typed line, echoed and printed back", |s| {
+        s.contents().matches("after-idle").count() == 2
+    });
+    term.type_bytes(b"\x1c");
+    term.wait_for_text("[detached from printed]");
+    assert_eq!(term.wait_exit(), 0);
 }
