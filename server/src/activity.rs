@@ -46,6 +46,10 @@ pub async fn monitor(session: Arc<Session>, idle_after: Duration) {
                         session.idle.store(false, Ordering::Relaxed);
                         session.bus.emit(session.name(), EventKind::Busy);
                     }
+                } else if idle {
+                    // Still idle, redrawing the same picture (a status line, a
+                    // prompt repainted): that output is not kept either.
+                    session.release_unwatched_output();
                 }
             }
             () = tokio::time::sleep_until(quiet_until), if !idle => {
@@ -71,4 +75,34 @@ async fn picture_hash(session: &Arc<Session>) -> u64 {
     tokio::task::spawn_blocking(move || session.shadow().picture_hash())
         .await
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_idle_session_repainting_the_same_picture_keeps_no_old_output() {
+        // 1 KiB of the same line, 50 times a second: idle, yet writing.
+        let repaint = r#"line=$(printf 'x%.0s' $(seq 1024)); while :; do printf '\r%s' "$line"; sleep 0.02; done"#;
+        let (session, _transcripts) = crate::session::spawn_for_test(&["sh", "-c", repaint]);
+        tokio::spawn(monitor(session.clone(), Duration::from_millis(300)));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !session.idle.load(Ordering::Relaxed) {
+            assert!(Instant::now() < deadline, "never turned idle");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // A second idle: about 50 KiB more, all of the same picture.
+        let parsed_at_idle = session.log.parsed();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert!(session.log.parsed() > parsed_at_idle + 16 * 1024);
+        assert!(
+            session.log.kept_parsed() < 16 * 1024,
+            "kept {} bytes of repaints",
+            session.log.kept_parsed()
+        );
+        session
+            .terminate(Some(nix::sys::signal::Signal::SIGKILL))
+            .await;
+    }
 }

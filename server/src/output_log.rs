@@ -271,6 +271,13 @@ impl OutputLog {
         released
     }
 
+    /// Parsed bytes still kept, for the tests of who lets them go.
+    #[cfg(test)]
+    pub fn kept_parsed(&self) -> u64 {
+        let st = self.lock();
+        st.parsed - st.tail
+    }
+
     /// Records that the parser consumed everything before `seq`.
     /// `answered` is how many of the batch's queries were answered: exactly those
     /// leave the queue. (A query the reader appended at the batch's end seq after

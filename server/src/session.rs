@@ -297,3 +297,28 @@ pub fn status_word(status: Status) -> &'static str {
         Status::Lost => "lost",
     }
 }
+
+/// A session of `command` at 80x24 for unit tests, with its transcripts in a
+/// temporary directory (kept alive by the caller). Inside a tokio runtime.
+#[cfg(test)]
+pub(crate) fn spawn_for_test(command: &[&str]) -> (Arc<Session>, tempfile::TempDir) {
+    use crate::reclaim::Reclaim;
+    use crate::transcript::Transcripts;
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let parser = ShadowParser::new(
+        Transcripts::new(dir.path().into()),
+        Arc::new(Reclaim::default()),
+    );
+    let req = SpawnRequest {
+        name: None,
+        command: command.iter().map(|s| s.to_string()).collect(),
+        cwd: "/".into(),
+        env: vec![],
+        size: Size { cols: 80, rows: 24 },
+        scrollback: None,
+        label: None,
+    };
+    let session = Session::spawn("t".into(), &req, EventBus::default(), parser).expect("spawn");
+    (session, dir)
+}

@@ -273,28 +273,10 @@ mod tests {
     #[tokio::test]
     async fn a_failed_batch_leaves_screen_and_log_at_the_same_point() {
         use bytes::Bytes;
-        use symp_protocol::{Size, SpawnRequest};
 
-        use crate::events::EventBus;
         use crate::output_log::ReadOutcome;
-        use crate::transcript::Transcripts;
 
-        let dir = tempfile::tempdir().expect("temp dir");
-        let parser = ShadowParser::new(
-            Transcripts::new(dir.path().into()),
-            Arc::new(Reclaim::default()),
-        );
-        let req = SpawnRequest {
-            name: None,
-            command: vec!["sleep".into(), "30".into()],
-            cwd: "/".into(),
-            env: vec![],
-            size: Size { cols: 80, rows: 24 },
-            scrollback: None,
-            label: None,
-        };
-        let session =
-            Session::spawn("t".into(), &req, EventBus::default(), parser).expect("spawn sleep");
+        let (session, _transcripts) = crate::session::spawn_for_test(&["sleep", "30"]);
         // Output the parser is not told about: this test takes the batch, as the
         // parser thread would, and fails it.
         let _ = session.log.append(Bytes::from_static(b"BOOM"), &[]);
