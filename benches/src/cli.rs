@@ -24,6 +24,10 @@ pub struct Options {
     /// The symp binary to measure (default: `symp` next to this executable).
     #[arg(long, value_name = "PATH")]
     pub symp: Option<PathBuf>,
+    /// In throughput runs, an idle second session beside the measured one (as most
+    /// users have): symp's readers then take turns with each other.
+    #[arg(long)]
+    pub neighbour: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

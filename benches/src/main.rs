@@ -22,10 +22,13 @@ fn main() -> Result<()> {
     } else {
         None
     };
-    let plan = if options.quick {
-        Plan::quick()
-    } else {
-        Plan::full(options.reps.max(1))
+    let plan = Plan {
+        neighbour: options.neighbour,
+        ..if options.quick {
+            Plan::quick()
+        } else {
+            Plan::full(options.reps.max(1))
+        }
     };
     eprintln!("generating workloads...");
     let files = WorkloadFiles::generate(&plan)?;
@@ -44,9 +47,14 @@ fn main() -> Result<()> {
         machine::describe(&env.symp_exe, env.tmux_exe.as_deref(), &load_before)
     );
     println!(
-        "{} repetition(s), {} mode, {:.0?} in all.\n",
+        "{} repetition(s), {} mode{}, {:.0?} in all.\n",
         env.plan.reps,
         if options.quick { "quick" } else { "full" },
+        if env.plan.neighbour {
+            ", throughput beside an idle neighbour session"
+        } else {
+            ""
+        },
         started.elapsed()
     );
     print!("{}", report::render(&results, &env.contenders()));

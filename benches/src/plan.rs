@@ -41,6 +41,8 @@ pub struct Plan {
     /// Sessions, and lines each prints, for the reading of sessions idle after
     /// work (what agents that printed for a while hold).
     pub printed_sessions: (usize, usize),
+    /// Whether throughput runs spawn an idle second session beside the measured one.
+    pub neighbour: bool,
     /// Idle session counts for the memory readings.
     pub idle_session_counts: Vec<usize>,
     /// The most any single wait in a run may take before the run counts as failed.
@@ -60,6 +62,7 @@ impl Plan {
             attach_history_lines: 1000,
             memory_output_lines: 50_000,
             printed_sessions: (10, 5_000),
+            neighbour: false,
             idle_session_counts: vec![1, 20, 100],
             step_timeout: Duration::from_secs(120),
         }

@@ -132,10 +132,18 @@ where
                     continue;
                 }
                 ReadOutcome::Behind => {
-                    // Fell out of the ring while its socket was full: start over from the screen.
-                    let (new_mode, bytes) = redraw(session, *client_size.borrow(), 0);
+                    // Fell out of the ring while its socket was full: start over from
+                    // the screen, with the redraw another viewer just got if it fits.
+                    let size = *client_size.borrow();
+                    let (new_mode, bytes) = match session.resync(size) {
+                        Some((seq, bytes)) => (Mode::Raw { cursor: seq }, bytes),
+                        None => {
+                            let (mode, bytes) = redraw(session, size, 0);
+                            (mode, bytes.into())
+                        }
+                    };
                     mode = new_mode;
-                    frames.send(ServerMsg::Snapshot(bytes.into())).await?;
+                    frames.send(ServerMsg::Snapshot(bytes)).await?;
                     continue;
                 }
                 ReadOutcome::UpToDate | ReadOutcome::Closed => {}

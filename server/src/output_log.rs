@@ -214,6 +214,11 @@ impl OutputLog {
         self.lock().head
     }
 
+    /// The oldest seq a viewer can still read from.
+    pub fn tail(&self) -> u64 {
+        self.lock().tail
+    }
+
     /// Everything before this seq is in the shadow screen.
     pub fn parsed(&self) -> u64 {
         self.lock().parsed

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use anyhow::{bail, Result};
+use bytes::Bytes;
 use nix::sys::signal::Signal;
 use portable_pty::MasterPty;
 use symp_protocol::{SessionInfo, Size, SpawnRequest, Status};
@@ -62,6 +63,11 @@ pub struct Session {
     replies: ReplyQueue,
     /// Set by `rm`: its output no longer goes to a transcript.
     pub removed: AtomicBool,
+    /// The last redraw of a viewer that fell behind: its seq, size and bytes.
+    /// Viewers fall behind together (a flood outruns them all), and the rest
+    /// reuse it instead of each waiting on the I/O thread for the screen, which
+    /// the parser holds for a batch at a time (milliseconds under `seq`).
+    resync: Mutex<Option<(u64, Size, Bytes)>>,
     /// Told of output the log lets go.
     reclaim: Arc<Reclaim>,
 }
@@ -104,6 +110,7 @@ impl Session {
             runtime: tokio::runtime::Handle::current(),
             replies: ReplyQueue::default(),
             removed: AtomicBool::new(false),
+            resync: Mutex::new(None),
             reclaim: parser.reclaim(),
         });
         pump::start(&session, process.io, input_rx, parser);
@@ -123,6 +130,26 @@ impl Session {
 
     pub fn shadow(&self) -> parking_lot::MutexGuard<'_, Shadow> {
         self.shadow.lock()
+    }
+
+    /// A redraw for a viewer of `size` that fell out of the log: the last one made
+    /// if the log still holds what follows it, else a new one. Its seq and bytes.
+    pub fn resync(&self, size: Size) -> Option<(u64, Bytes)> {
+        if let Some((seq, at, bytes)) = lock(&self.resync).clone() {
+            // Still the pty's size (a resize since would make it a clipped view),
+            // and still followed by what the log holds.
+            if at == size && self.size() == size && seq >= self.log.tail() {
+                return Some((seq, bytes));
+            }
+        }
+        let shadow = self.shadow();
+        if shadow.size() != size {
+            return None;
+        }
+        let made = (shadow.seq, Bytes::from(shadow.restore_sequence(0)));
+        drop(shadow);
+        *lock(&self.resync) = Some((made.0, size, made.1.clone()));
+        Some(made)
     }
 
     /// The shadow screen if nobody (the parser, mid-batch) holds it.
@@ -321,4 +348,44 @@ pub(crate) fn spawn_for_test(command: &[&str]) -> (Arc<Session>, tempfile::TempD
     };
     let session = Session::spawn("t".into(), &req, EventBus::default(), parser).expect("spawn");
     (session, dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn viewers_that_fall_behind_together_share_one_redraw() {
+        let (session, _transcripts) = spawn_for_test(&["sleep", "30"]);
+        let size = Size { cols: 80, rows: 24 };
+        let (seq, first) = session.resync(size).expect("a redraw");
+        let (again, second) = session.resync(size).expect("a redraw");
+        assert_eq!(
+            (again, second.as_ptr()),
+            (seq, first.as_ptr()),
+            "made twice"
+        );
+
+        // Once the log no longer holds what follows it, a new one is made.
+        let _ = session.log.append(Bytes::from_static(b"more"), &[]);
+        {
+            let mut shadow = session.shadow();
+            shadow.process(b"more");
+            shadow.seq = session.log.head();
+        }
+        session.log.mark_parsed(session.log.head(), 0);
+        session.log.release_parsed();
+        let (newer, third) = session.resync(size).expect("a redraw");
+        assert_eq!(newer, session.log.head());
+        assert_ne!(third.as_ptr(), first.as_ptr());
+
+        // A viewer of another size is drawn clipped, not from this.
+        assert!(session
+            .resync(Size {
+                cols: 100,
+                rows: 30
+            })
+            .is_none());
+        session.terminate(Some(Signal::SIGKILL)).await;
+    }
 }

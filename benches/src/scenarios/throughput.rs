@@ -155,6 +155,9 @@ fn run_multiplexed(
     let armed = arm(env, workload, dir, 0)?;
     let mux = env.start(who)?;
     mux.spawn_session(SESSION, &armed.script)?;
+    if env.plan.neighbour {
+        mux.spawn_session("neighbour", "exec cat")?;
+    }
     let mut drained: Vec<DrainedPty> = Vec::new();
     for _ in 0..viewers.drained() {
         let (pty, ready) = spawn_watching(mux.attach_command(SESSION), &marker("READY"))?;
