@@ -273,7 +273,7 @@ impl Session {
 
     /// An idle or ended session that nobody watches lets go of the parsed output
     /// its log keeps for slow viewers (up to 512 KiB, for a session that printed
-    /// that much). Not while a viewer is attached: one still catching up (a phone
+    /// that much), and of the last redraw they shared. Not while a viewer is attached: one still catching up (a phone
     /// on a slow link) would be cut to a redraw, and its terminal's scrollback
     /// would miss those lines. Called when a session turns idle, when it ends and
     /// when a viewer leaves.
@@ -282,7 +282,11 @@ impl Session {
         if !resting || self.clients().counts() != (0, 0) {
             return;
         }
-        self.reclaim.released(self.log.release_parsed());
+        let kept_redraw = lock(&self.resync)
+            .take()
+            .map_or(0, |(_, _, bytes)| bytes.len());
+        self.reclaim
+            .released(self.log.release_parsed() + kept_redraw);
     }
 
     pub fn info(&self) -> SessionInfo {
