@@ -262,18 +262,7 @@ impl OutputLog {
     /// cheap when nothing changes, and an idle agent does not hold 512 KiB of
     /// output it printed long ago.
     pub fn release_parsed(&self) -> usize {
-        let mut st = self.lock();
-        let mut released = 0;
-        while let Some((start, front)) = st.chunks.front() {
-            let front_end = start + front.len() as u64;
-            if front_end > st.parsed {
-                break;
-            }
-            released += front.len();
-            st.tail = front_end;
-            st.chunks.pop_front();
-        }
-        released
+        self.lock().drop_parsed_keeping(0)
     }
 
     /// Parsed bytes still kept, for the tests of who lets them go.
@@ -340,15 +329,24 @@ impl LogState {
 
     /// Drops whole chunks that are parsed and older than the retention window.
     fn evict(&mut self) {
+        self.drop_parsed_keeping(RETAIN_BYTES);
+    }
+
+    /// Drops whole parsed chunks from the front while at least `retain` bytes
+    /// would still follow them; returns how many bytes went.
+    fn drop_parsed_keeping(&mut self, retain: usize) -> usize {
+        let mut dropped = 0;
         while let Some((start, front)) = self.chunks.front() {
             let front_end = start + front.len() as u64;
             let retained_after = self.head - front_end;
-            if front_end > self.parsed || (retained_after as usize) < RETAIN_BYTES {
+            if front_end > self.parsed || (retained_after as usize) < retain {
                 break;
             }
+            dropped += front.len();
             self.tail = front_end;
             self.chunks.pop_front();
         }
+        dropped
     }
 
     /// `start..end` as slices of the chunks (refcounted, no copy): taken under the

@@ -273,10 +273,10 @@ impl Session {
 
     /// An idle or ended session that nobody watches lets go of the parsed output
     /// its log keeps for slow viewers (up to 512 KiB, for a session that printed
-    /// that much), and of the last redraw they shared. Not while a viewer is attached: one still catching up (a phone
-    /// on a slow link) would be cut to a redraw, and its terminal's scrollback
-    /// would miss those lines. Called when a session turns idle, when it ends and
-    /// when a viewer leaves.
+    /// that much), and of the last redraw they shared. Not while a viewer is
+    /// attached: one still catching up (a phone on a slow link) would be cut to a
+    /// redraw, and its terminal's scrollback would miss those lines. Called when
+    /// a session turns idle, when it ends and when a viewer leaves.
     pub fn release_unwatched_output(&self) {
         let resting = self.idle.load(Ordering::Relaxed) || !self.status().is_running();
         if !resting || self.clients().counts() != (0, 0) {
@@ -333,7 +333,6 @@ pub fn status_word(status: Status) -> &'static str {
 /// temporary directory (kept alive by the caller). Inside a tokio runtime.
 #[cfg(test)]
 pub(crate) fn spawn_for_test(command: &[&str]) -> (Arc<Session>, tempfile::TempDir) {
-    use crate::reclaim::Reclaim;
     use crate::transcript::Transcripts;
 
     let dir = tempfile::tempdir().expect("temp dir");

@@ -1,6 +1,7 @@
 //! Server memory: the resident set of the server process alone, with idle sessions
 //! and with one session that has printed a lot (its scrollback full).
 
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Result;
@@ -8,7 +9,7 @@ use anyhow::Result;
 use super::{marker, print_marker, Sample, Unit};
 use crate::env::Env;
 use crate::process::rss_kib;
-use crate::tools::{sh_quote, Contender};
+use crate::tools::{sh_quote, Contender, Multiplexer};
 use crate::wait::wait_until;
 
 #[derive(Clone, Copy, Debug)]
@@ -63,42 +64,18 @@ pub fn run(env: &Env, who: Contender, case: MemoryCase) -> Result<Vec<Sample>> {
             }
         }
         MemoryCase::AfterOutput => {
-            let script = format!(
-                "cat {}; {}; exec cat",
-                sh_quote(&env.files.memory_output.to_string_lossy()),
-                print_marker("PRINTED")
-            );
-            mux.spawn_session("printed", &script)?;
-            // Done once the server's screen shows the last line: all of it is parsed.
-            wait_until(
-                "the session to print everything",
+            print_in_sessions(
+                &*mux,
+                &["printed".into()],
+                &env.files.memory_output,
                 timeout,
-                Duration::from_millis(20),
-                || Ok(mux.screen_text("printed")?.contains(&marker("PRINTED"))),
             )?;
         }
         MemoryCase::IdleAfterOutput => {
-            let (sessions, _) = env.plan.printed_sessions;
-            let script = format!(
-                "cat {}; {}; exec cat",
-                sh_quote(&env.files.printed_session_output.to_string_lossy()),
-                print_marker("PRINTED")
-            );
-            for i in 0..sessions {
-                mux.spawn_session(&format!("printed-{i}"), &script)?;
-            }
-            for i in 0..sessions {
-                wait_until(
-                    "every session to print everything",
-                    timeout,
-                    Duration::from_millis(20),
-                    || {
-                        Ok(mux
-                            .screen_text(&format!("printed-{i}"))?
-                            .contains(&marker("PRINTED")))
-                    },
-                )?;
-            }
+            let names: Vec<String> = (0..env.plan.printed_sessions.0)
+                .map(|i| format!("printed-{i}"))
+                .collect();
+            print_in_sessions(&*mux, &names, &env.files.printed_session_output, timeout)?;
             // Memory at rest is the measurement: a fixed wait, not a condition.
             std::thread::sleep(AT_REST);
         }
@@ -119,6 +96,33 @@ pub fn run(env: &Env, who: Contender, case: MemoryCase) -> Result<Vec<Sample>> {
         });
     }
     Ok(samples)
+}
+
+/// Spawns a session per name that prints `file`, then idles; done once the
+/// server's screen of each shows the end: all of it is parsed.
+fn print_in_sessions(
+    mux: &dyn Multiplexer,
+    names: &[String],
+    file: &Path,
+    timeout: Duration,
+) -> Result<()> {
+    let script = format!(
+        "cat {}; {}; exec cat",
+        sh_quote(&file.to_string_lossy()),
+        print_marker("PRINTED")
+    );
+    for name in names {
+        mux.spawn_session(name, &script)?;
+    }
+    for name in names {
+        wait_until(
+            "the session to print everything",
+            timeout,
+            Duration::from_millis(20),
+            || Ok(mux.screen_text(name)?.contains(&marker("PRINTED"))),
+        )?;
+    }
+    Ok(())
 }
 
 /// The resident set once three readings in a row agree within 1 %; the last
