@@ -197,6 +197,11 @@ impl OutputLog {
             .send_if_modified(|now| std::mem::replace(now, burst) != burst);
     }
 
+    /// Whether the program writes flat out (as the reader last said).
+    pub fn in_burst(&self) -> bool {
+        *self.burst_tx.borrow()
+    }
+
     pub fn subscribe_burst(&self) -> watch::Receiver<bool> {
         self.burst_tx.subscribe()
     }

@@ -27,6 +27,8 @@ const COALESCE_STREAK: u32 = 4;
 const COALESCE_PAUSE: Duration = Duration::from_millis(1);
 /// Bytes a reader takes in a row before it lets the other tasks run.
 const FAIR_SHARE: usize = 64 * 1024;
+/// A burst ends once the pty has had nothing to read for this long.
+const BURST_QUIET: Duration = Duration::from_millis(5);
 /// Chunks are carved out of allocations this big, so a chunk costs no malloc.
 const ARENA_SIZE: usize = 64 * 1024;
 
@@ -81,12 +83,23 @@ async fn read_output(session: &Arc<Session>, pty: Arc<PtyFd>, parser_nudge: &Not
                 session.log.append(arena.split().freeze(), &queries),
             )
         };
-        // The program paused: the burst, if there was one, is over.
-        let pty_empty = || {
-            unbroken = 0;
-            session.log.set_burst(false);
+        let pty_empty = || unbroken = 0;
+        // A burst ends once the program has been quiet for a moment, not whenever
+        // the reader catches up with it: a program writing flat out pauses for a few
+        // milliseconds each time the scheduler takes its CPU, and each such end let
+        // every viewer stream the burst, which starved the program further (TUI · 10
+        // viewers took 200 or 800 ms, run to run). The read goes first: output
+        // waiting in the pty is never mistaken for quiet.
+        let read = tokio::select! {
+            biased;
+            read = pty.read_with(take, pty_empty) => read,
+            () = async { tokio::time::sleep_until((last_read + BURST_QUIET).into()).await },
+                if session.log.in_burst() => {
+                session.log.set_burst(false);
+                continue;
+            }
         };
-        let (n, appended) = match pty.read_with(take, pty_empty).await {
+        let (n, appended) = match read {
             Ok(Some(read)) => read,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             // EIO: every slave fd is closed, the program and its children are gone.
@@ -215,4 +228,42 @@ async fn log_closed_within(session: &Session, limit: Duration) -> bool {
         }
     };
     tokio::time::timeout(limit, closed).await.is_ok() || session.log.is_closed()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::spawn_for_test;
+
+    #[tokio::test]
+    async fn a_burst_ends_only_once_the_program_has_been_quiet_for_a_while() {
+        // Readers take turns, and viewers are held in a burst, only beside another
+        // session.
+        let (beside, _t1) = spawn_for_test(&["sleep", "30"]);
+        let (session, _t2) = spawn_for_test(&[
+            "sh",
+            "-c",
+            "head -c 4000000 /dev/zero | tr '\\0' x; exec sleep 30",
+        ]);
+        let mut burst = session.log.subscribe_burst();
+        let started = tokio::time::timeout(Duration::from_secs(60), burst.wait_for(|&on| on))
+            .await
+            .map(|r| r.is_ok());
+        assert!(matches!(started, Ok(true)), "no burst");
+        let ended = tokio::time::timeout(Duration::from_secs(60), burst.wait_for(|&on| !on))
+            .await
+            .map(|r| r.is_ok());
+        assert!(matches!(ended, Ok(true)), "the burst never ended");
+        // Each time the reader caught up with the program, the burst used to end
+        // at once, though a program writing flat out pauses whenever the scheduler
+        // takes its CPU. (Both clocks count whole milliseconds.)
+        let quiet = now_ms() - session.last_output_ms.load(Ordering::Relaxed);
+        assert!(
+            quiet >= BURST_QUIET.as_millis() as u64 - 1,
+            "the burst ended {quiet} ms after the last output"
+        );
+        for s in [session, beside] {
+            s.terminate(Some(nix::sys::signal::Signal::SIGKILL)).await;
+        }
+    }
 }
