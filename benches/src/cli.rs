@@ -24,8 +24,8 @@ pub struct Options {
     /// The symp binary to measure (default: `symp` next to this executable).
     #[arg(long, value_name = "PATH")]
     pub symp: Option<PathBuf>,
-    /// In throughput runs, an idle second session beside the measured one (as most
-    /// users have): symp's readers then take turns with each other.
+    /// In throughput runs, an idle second session beside the measured one, as most
+    /// users have (its reader, viewer-less, shares the server's one I/O thread).
     #[arg(long)]
     pub neighbour: bool,
 }

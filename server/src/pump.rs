@@ -3,7 +3,7 @@
 //! pty writer task (keys in), and the waiter task (reaps the program through a
 //! pidfd, ends the session). The parser itself is `shadow_parser`.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -60,7 +60,6 @@ pub fn start(
 }
 
 async fn read_output(session: &Arc<Session>, pty: Arc<PtyFd>, parser_nudge: &Notify) {
-    let _reading = Reading::start();
     let mut scanner = QueryScanner::default();
     let mut arena = BytesMut::new();
     let mut last_read = Instant::now();
@@ -125,37 +124,16 @@ async fn read_output(session: &Arc<Session>, pty: Arc<PtyFd>, parser_nudge: &Not
         // A pty that stays readable never makes this task yield (readiness costs no
         // coop budget): left alone, a program writing flat out would hold the I/O
         // thread, and every other session's output and echoes, until it paused.
-        // So it takes turns, when there is another session to take turns with
-        // (alone, the turns cost its own ten viewers 15% more program time under
-        // `seq`). Its viewers hold back meanwhile (see `attach`), or the turns
-        // would have them stream every byte of the burst.
+        // So it takes turns. Its viewers hold back meanwhile (see `attach`), or the
+        // turns would have them stream every byte of the burst. (Once turns were
+        // only taken beside another session; alone, its viewers then streamed the
+        // burst, and ten of them cost the program up to twice as much.)
         unbroken += n;
         if unbroken >= FAIR_SHARE {
             unbroken = 0;
-            if READING.load(Ordering::Relaxed) > 1 {
-                session.log.set_burst(true);
-                tokio::task::yield_now().await;
-            }
+            session.log.set_burst(true);
+            tokio::task::yield_now().await;
         }
-    }
-}
-
-/// How many pty readers run: the server's sessions whose programs still write.
-static READING: AtomicUsize = AtomicUsize::new(0);
-
-/// Counts a reader in `READING` for as long as it lives.
-struct Reading;
-
-impl Reading {
-    fn start() -> Self {
-        READING.fetch_add(1, Ordering::Relaxed);
-        Reading
-    }
-}
-
-impl Drop for Reading {
-    fn drop(&mut self) {
-        READING.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -237,10 +215,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_burst_ends_only_once_the_program_has_been_quiet_for_a_while() {
-        // Readers take turns, and viewers are held in a burst, only beside another
-        // session.
-        let (beside, _t1) = spawn_for_test(&["sleep", "30"]);
-        let (session, _t2) = spawn_for_test(&[
+        let (session, _transcripts) = spawn_for_test(&[
             "sh",
             "-c",
             "head -c 4000000 /dev/zero | tr '\\0' x; exec sleep 30",
@@ -262,8 +237,8 @@ mod tests {
             quiet >= BURST_QUIET.as_millis() as u64 - 1,
             "the burst ended {quiet} ms after the last output"
         );
-        for s in [session, beside] {
-            s.terminate(Some(nix::sys::signal::Signal::SIGKILL)).await;
-        }
+        session
+            .terminate(Some(nix::sys::signal::Signal::SIGKILL))
+            .await;
     }
 }
