@@ -194,9 +194,7 @@ impl Registry {
                 if let Some(Entry::Live(session)) = entries.remove(name) {
                     // The parser may still be behind on it: nothing more of it
                     // goes to the transcript about to be deleted.
-                    session
-                        .removed
-                        .store(true, std::sync::atomic::Ordering::Relaxed);
+                    session.mark_removed();
                     // Its screen and history go once its tasks end.
                     self.parser.reclaim().session_removed();
                 }

@@ -61,8 +61,10 @@ pub struct Session {
     /// The server's runtime, for the parser thread's answers that must wait.
     runtime: tokio::runtime::Handle,
     replies: ReplyQueue,
-    /// Set by `rm`: its output no longer goes to a transcript.
-    pub removed: AtomicBool,
+    /// Set by `rm`: its output no longer goes to a transcript. A lock, not a
+    /// flag: the parser holds it while it hands a batch to the transcript, so no
+    /// batch reaches the writer after `rm` has queued the deletion.
+    removed: Mutex<bool>,
     /// The last redraw of a viewer that fell behind: its seq, size and bytes.
     /// Viewers fall behind together (a flood outruns them all), and the rest
     /// reuse it instead of each waiting on the I/O thread for the screen, which
@@ -109,7 +111,7 @@ impl Session {
             bus,
             runtime: tokio::runtime::Handle::current(),
             replies: ReplyQueue::default(),
-            removed: AtomicBool::new(false),
+            removed: Mutex::new(false),
             resync: Mutex::new(None),
             reclaim: parser.reclaim(),
         });
@@ -150,6 +152,20 @@ impl Session {
         drop(shadow);
         *lock(&self.resync) = Some((made.0, size, made.1.clone()));
         Some(made)
+    }
+
+    /// Marks the session removed: nothing more of its output goes to its
+    /// transcript, whose deletion the caller queues after this.
+    pub fn mark_removed(&self) {
+        *lock(&self.removed) = true;
+    }
+
+    /// Runs `write` with this session's parsed output unless it was removed.
+    pub fn unless_removed(&self, write: impl FnOnce()) {
+        let removed = lock(&self.removed);
+        if !*removed {
+            write();
+        }
     }
 
     /// The shadow screen if nobody (the parser, mid-batch) holds it.

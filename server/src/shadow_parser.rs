@@ -7,7 +7,6 @@
 
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -131,10 +130,9 @@ fn take_turn(shared: &Shared, session: &Session) -> Option<Pace> {
     shared.reclaim.parsed(batch.bytes.len());
     // A panic in the terminal emulator skips the batch, not the session.
     match catch_unwind(AssertUnwindSafe(|| parse(session, batch))) {
-        Ok(bytes) if !session.removed.load(Ordering::Relaxed) => {
-            shared.transcripts.append(session.name(), bytes);
+        Ok(bytes) => {
+            session.unless_removed(|| shared.transcripts.append(session.name(), bytes));
         }
-        Ok(_removed) => {}
         Err(_) => {
             tracing::error!(session = %session.name(), "the shadow screen failed on a batch; skipped");
             skip_failed_batch(session, end, queries);
