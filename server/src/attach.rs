@@ -26,7 +26,7 @@ const CLIPPED_FRAME_INTERVAL: Duration = Duration::from_millis(16);
 /// gathering into bigger frames; after a quiet spell (an echo, a prompt) it goes
 /// out at once.
 const STREAM_GAP: Duration = Duration::from_millis(1);
-/// While the program writes flat out, a client gets a frame at most this often:
+/// During a burst of output, a client gets a frame at most this often:
 /// enough to watch it go, and the rest of the burst is skipped by a redraw
 /// instead of streamed (the reader takes turns with the other tasks, so without
 /// this a viewer would keep up with, and paint, every byte of a `cat` of a log).
@@ -117,7 +117,7 @@ where
     };
     frames.send(ServerMsg::Snapshot(snapshot.into())).await?;
     loop {
-        // While the program writes flat out, one frame per interval; never held
+        // During a burst of output, one frame per interval; never held
         // once the program has ended: the last of its output goes out.
         let hold_until = frames.last + BURST_FRAME_INTERVAL;
         let held = *burst.borrow_and_update()

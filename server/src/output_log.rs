@@ -30,8 +30,9 @@ pub struct OutputLog {
     /// The parsed seq, for whoever reads the shadow screen (clipped views,
     /// `wait --match`, activity): it moves after the head, and last.
     parsed_tx: watch::Sender<u64>,
-    /// Whether the program is writing flat out (the reader has not waited for the
-    /// pty for a while): viewers then send a frame only now and then.
+    /// Whether the program is in a burst of output (the reader's call: from 64 KiB
+    /// read without the pty running dry until 5 ms without a read of 1 KiB or
+    /// more): viewers then send a frame only now and then.
     burst_tx: watch::Sender<bool>,
 }
 
@@ -190,14 +191,14 @@ impl OutputLog {
         wake
     }
 
-    /// Says whether the program writes flat out (the reader), waking viewers when
-    /// that changes.
+    /// Says whether the program is in a burst of output (the reader), waking
+    /// viewers when that changes.
     pub fn set_burst(&self, burst: bool) {
         self.burst_tx
             .send_if_modified(|now| std::mem::replace(now, burst) != burst);
     }
 
-    /// Whether the program writes flat out (as the reader last said).
+    /// Whether the program is in a burst of output (as the reader last said).
     pub fn in_burst(&self) -> bool {
         *self.burst_tx.borrow()
     }

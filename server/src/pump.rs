@@ -19,15 +19,16 @@ use crate::reaper;
 use crate::session::Session;
 use crate::shadow_parser::ShadowParser;
 
-/// Reads shorter than this, in quick succession, mean a stream of tiny writes.
-const COALESCE_BELOW: usize = 1024;
+/// Reads shorter than this are tiny writes: in quick succession they gather
+/// (`COALESCE_*`), and they do not keep a burst going.
+const TINY_READ: usize = 1024;
 /// How many such reads in a row make a stream of tiny writes.
 const COALESCE_STREAK: u32 = 4;
 /// How long such a stream gathers before the next read (the pty buffers 64 KiB).
 const COALESCE_PAUSE: Duration = Duration::from_millis(1);
 /// Bytes a reader takes in a row before it lets the other tasks run.
 const FAIR_SHARE: usize = 64 * 1024;
-/// A burst ends once the pty has had nothing to read for this long.
+/// A burst ends once the pty has had nothing but tiny reads for this long.
 const BURST_QUIET: Duration = Duration::from_millis(5);
 /// Chunks are carved out of allocations this big, so a chunk costs no malloc.
 const ARENA_SIZE: usize = 64 * 1024;
@@ -63,6 +64,8 @@ async fn read_output(session: &Arc<Session>, pty: Arc<PtyFd>, parser_nudge: &Not
     let mut scanner = QueryScanner::default();
     let mut arena = BytesMut::new();
     let mut last_read = Instant::now();
+    // The last read that was not tiny: what keeps a burst going.
+    let mut last_big_read = Instant::now();
     let mut short_streak = 0;
     // Bytes read since the pty was last empty.
     let mut unbroken = 0;
@@ -83,16 +86,18 @@ async fn read_output(session: &Arc<Session>, pty: Arc<PtyFd>, parser_nudge: &Not
             )
         };
         let pty_empty = || unbroken = 0;
-        // A burst ends once the program has been quiet for a moment, not whenever
-        // the reader catches up with it: a program writing flat out pauses for a few
+        // A burst ends once the program has paused for a moment, not whenever the
+        // reader catches up with it: a program writing flat out pauses for a few
         // milliseconds each time the scheduler takes its CPU, and each such end let
         // every viewer stream the burst, which starved the program further (TUI · 10
-        // viewers took 200 or 800 ms, run to run). The read goes first: output
-        // waiting in the pty is never mistaken for quiet.
+        // viewers took 200 or 800 ms, run to run). Tiny reads do not count as
+        // writing: a spinner or a log tail after a big paint would otherwise hold
+        // its viewers for as long as it runs. The read goes first: output waiting
+        // in the pty is never mistaken for a pause.
         let read = tokio::select! {
             biased;
             read = pty.read_with(take, pty_empty) => read,
-            () = async { tokio::time::sleep_until((last_read + BURST_QUIET).into()).await },
+            () = async { tokio::time::sleep_until((last_big_read + BURST_QUIET).into()).await },
                 if session.log.in_burst() => {
                 session.log.set_burst(false);
                 continue;
@@ -115,9 +120,12 @@ async fn read_output(session: &Arc<Session>, pty: Arc<PtyFd>, parser_nudge: &Not
         // output gather for a moment. One short read among big ones (a fast writer
         // the reader briefly caught up with) does not count: pausing then would let
         // the pty fill and stall the writer. A lone keystroke echo never waits.
-        let tiny_and_close = n < COALESCE_BELOW && last_read.elapsed() < COALESCE_PAUSE;
+        let tiny_and_close = n < TINY_READ && last_read.elapsed() < COALESCE_PAUSE;
         short_streak = if tiny_and_close { short_streak + 1 } else { 0 };
         last_read = Instant::now();
+        if n >= TINY_READ {
+            last_big_read = last_read;
+        }
         if short_streak >= COALESCE_STREAK {
             tokio::time::sleep(COALESCE_PAUSE).await;
         }
@@ -212,6 +220,16 @@ async fn log_closed_within(session: &Session, limit: Duration) -> bool {
 mod tests {
     use super::*;
     use crate::session::spawn_for_test;
+    use tokio::sync::watch;
+
+    /// Whether the session's burst turned `on` (or off) within `secs`.
+    async fn burst_turns(burst: &mut watch::Receiver<bool>, on: bool, secs: u64) -> bool {
+        let turned = burst.wait_for(|&now| now == on);
+        matches!(
+            tokio::time::timeout(Duration::from_secs(secs), turned).await,
+            Ok(Ok(_))
+        )
+    }
 
     #[tokio::test]
     async fn a_burst_ends_only_once_the_program_has_been_quiet_for_a_while() {
@@ -221,24 +239,40 @@ mod tests {
             "head -c 4000000 /dev/zero | tr '\\0' x; exec sleep 30",
         ]);
         let mut burst = session.log.subscribe_burst();
-        let started = tokio::time::timeout(Duration::from_secs(60), burst.wait_for(|&on| on))
-            .await
-            .map(|r| r.is_ok());
-        assert!(matches!(started, Ok(true)), "no burst");
-        let ended = tokio::time::timeout(Duration::from_secs(60), burst.wait_for(|&on| !on))
-            .await
-            .map(|r| r.is_ok());
-        assert!(matches!(ended, Ok(true)), "the burst never ended");
-        // Each time the reader caught up with the program, the burst used to end
-        // at once, though a program writing flat out pauses whenever the scheduler
-        // takes its CPU. (Both clocks count whole milliseconds.)
+        let started = burst_turns(&mut burst, true, 60).await;
+        let ended = started && burst_turns(&mut burst, false, 60).await;
         let quiet = now_ms() - session.last_output_ms.load(Ordering::Relaxed);
-        assert!(
-            quiet >= BURST_QUIET.as_millis() as u64 - 1,
-            "the burst ended {quiet} ms after the last output"
-        );
         session
             .terminate(Some(nix::sys::signal::Signal::SIGKILL))
             .await;
+        assert!(started, "no burst");
+        assert!(ended, "the burst never ended");
+        // Each time the reader caught up with the program, the burst used to end
+        // at once (0 or 1 ms after the last output), though a program writing flat
+        // out pauses whenever the scheduler takes its CPU. (Both clocks count whole
+        // milliseconds, and the flood's last read may be a tiny one.)
+        assert!(
+            quiet >= BURST_QUIET.as_millis() as u64 - 2,
+            "the burst ended {quiet} ms after the last output"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_trickle_after_a_burst_does_not_keep_it_going() {
+        // A big paint, then a byte every fraction of a millisecond for as long as it
+        // runs (a spinner, `tail -f` of a busy log): viewers must not stay held.
+        let trickle = "head -c 400000 /dev/zero | tr '\\0' x; \
+            while :; do printf y; i=0; while [ $i -lt 100 ]; do i=$((i+1)); done; done";
+        let (session, _transcripts) = spawn_for_test(&["sh", "-c", trickle]);
+        let mut burst = session.log.subscribe_burst();
+        let started = burst_turns(&mut burst, true, 60).await;
+        let ended = started && burst_turns(&mut burst, false, 10).await;
+        let trickled = session.log.head() > 400_000;
+        session
+            .terminate(Some(nix::sys::signal::Signal::SIGKILL))
+            .await;
+        assert!(started, "no burst");
+        assert!(trickled, "the trickle never came");
+        assert!(ended, "the trickle kept the burst going");
     }
 }
