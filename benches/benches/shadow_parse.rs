@@ -1,5 +1,6 @@
 //! The shadow screen's own parse rate (MB/s) on the three throughput workloads:
-//! `symp_server::shadow::Shadow` alone, 120x40 with 10,000 lines of scrollback.
+//! `symp_server::shadow::Shadow` alone, 120x40 with 10,000 lines of scrollback;
+//! and, as the floor under any screen model, the `vte` tokenizer alone.
 //! Run with `cargo bench -p symp-benches`.
 
 use std::time::Duration;
@@ -16,23 +17,30 @@ use symp_server::shadow::Shadow;
 /// over, small enough that ten samples take a few seconds.
 const INPUT_BYTES: usize = 4 * 1024 * 1024;
 
-fn parse_rate(c: &mut Criterion) {
-    let workloads = [
+fn workloads() -> [(&'static str, Vec<u8>); 3] {
+    [
         ("seq", as_pty_output(&seq_bytes(200_000))),
         ("coloured cat", as_pty_output(&coloured_bytes(INPUT_BYTES))),
         (
             "TUI repaint",
             as_pty_output(&tui_bytes(INPUT_BYTES, COLS, ROWS)),
         ),
-    ];
-    let mut group = c.benchmark_group("shadow parse");
+    ]
+}
+
+/// Ten samples of one timing each: iterations take tens of milliseconds.
+fn configure(group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>) {
     group
         .sample_size(10)
-        // Iterations take tens of milliseconds: one timing each, no regression.
         .sampling_mode(SamplingMode::Flat)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(3));
-    for (name, bytes) in &workloads {
+}
+
+fn parse_rate(c: &mut Criterion) {
+    let mut group = c.benchmark_group("shadow parse");
+    configure(&mut group);
+    for (name, bytes) in &workloads() {
         group.throughput(Throughput::Bytes(bytes.len() as u64));
         group.bench_function(*name, |b| {
             b.iter_batched(
@@ -59,5 +67,44 @@ fn parse_rate(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, parse_rate);
+/// Counts what the tokenizer finds and does nothing else.
+#[derive(Default)]
+struct Tally {
+    chars: usize,
+    controls: usize,
+}
+
+impl vte::Perform for Tally {
+    fn print(&mut self, _: char) {
+        self.chars += 1;
+    }
+
+    fn execute(&mut self, _: u8) {
+        self.controls += 1;
+    }
+
+    fn csi_dispatch(&mut self, _: &vte::Params, _: &[u8], _: bool, _: char) {
+        self.controls += 1;
+    }
+}
+
+fn tokenizer_rate(c: &mut Criterion) {
+    let mut group = c.benchmark_group("vte tokenizer alone");
+    configure(&mut group);
+    for (name, bytes) in &workloads() {
+        group.throughput(Throughput::Bytes(bytes.len() as u64));
+        group.bench_function(*name, |b| {
+            b.iter(|| {
+                let (mut parser, mut tally) = (vte::Parser::new(), Tally::default());
+                for chunk in bytes.chunks(64 * 1024) {
+                    parser.advance(&mut tally, chunk);
+                }
+                std::hint::black_box((tally.chars, tally.controls))
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, parse_rate, tokenizer_rate);
 criterion_main!(benches);
