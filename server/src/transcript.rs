@@ -29,9 +29,20 @@ pub fn files(dir: &Path, name: &str) -> [PathBuf; 2] {
     ]
 }
 
+/// Every job names the incarnation of its session name it belongs to: `rm` ends
+/// one, and the next session of that name is the next. The writer drops jobs of
+/// an incarnation older than one it has seen, so a deletion that waited for room
+/// in a full queue cannot land on a newer session's first writes.
 enum Job {
-    Append { name: String, bytes: Vec<u8> },
-    Remove { name: String },
+    Append {
+        name: String,
+        incarnation: u64,
+        bytes: Vec<u8>,
+    },
+    Remove {
+        name: String,
+        incarnation: u64,
+    },
 }
 
 /// A handle on the writer thread (started with the first write).
@@ -47,6 +58,8 @@ struct Shared {
     /// Bytes left out per session (the queue was full), said in its transcript
     /// before its next write.
     left_out: Mutex<HashMap<String, u64>>,
+    /// Each name's current incarnation (how many times `rm` removed it).
+    incarnations: Mutex<HashMap<String, u64>>,
 }
 
 impl Transcripts {
@@ -61,6 +74,7 @@ impl Transcripts {
                 max_file_bytes,
                 writer: Mutex::new(None),
                 left_out: Mutex::new(HashMap::new()),
+                incarnations: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -69,14 +83,23 @@ impl Transcripts {
         &self.shared.dir
     }
 
+    fn incarnation(&self, name: &str) -> u64 {
+        lock(&self.shared.incarnations)
+            .get(name)
+            .copied()
+            .unwrap_or(0)
+    }
+
     /// Queues output for session `name`'s transcript; never waits.
     pub fn append(&self, name: &str, bytes: Vec<u8>) {
         let Some(writer) = self.writer() else { return };
+        let incarnation = self.incarnation(name);
         let mut left_out = lock(&self.shared.left_out);
         if let Some(&missing) = left_out.get(name) {
             let note = format!("\r\n[symp: {missing} bytes of output are missing here]\r\n");
             let job = Job::Append {
                 name: name.into(),
+                incarnation,
                 bytes: note.into_bytes(),
             };
             if writer.try_send(job).is_err() {
@@ -88,6 +111,7 @@ impl Transcripts {
         let len = bytes.len() as u64;
         let job = Job::Append {
             name: name.into(),
+            incarnation,
             bytes,
         };
         if let Err(TrySendError::Full(_)) = writer.try_send(job) {
@@ -103,13 +127,24 @@ impl Transcripts {
 
     /// Deletes session `name`'s transcript, after the writes queued before. Never
     /// waits: if the queue is full (the disk stalls), a blocking-pool thread
-    /// waits for room.
+    /// waits for room (and the next session of this name is safe from it: see
+    /// `Job`).
     pub fn remove(&self, name: &str) {
         lock(&self.shared.left_out).remove(name);
+        let incarnation = {
+            let mut incarnations = lock(&self.shared.incarnations);
+            let current = incarnations.entry(name.into()).or_default();
+            *current += 1;
+            *current - 1
+        };
         let Some(writer) = self.writer() else {
             return remove_files(&self.shared.dir, name);
         };
-        if let Err(TrySendError::Full(job)) = writer.try_send(Job::Remove { name: name.into() }) {
+        let job = Job::Remove {
+            name: name.into(),
+            incarnation,
+        };
+        if let Err(TrySendError::Full(job)) = writer.try_send(job) {
             tokio::task::spawn_blocking(move || writer.send(job));
         }
     }
@@ -136,14 +171,36 @@ fn write_jobs(dir: &Path, max_file_bytes: u64, jobs: &Receiver<Job>) {
     if let Err(err) = crate::paths::create_private_dir(dir) {
         tracing::error!("no transcripts: {err:#}");
     }
+    // Per name, the first incarnation whose jobs still count.
+    let mut live: HashMap<String, u64> = HashMap::new();
     while let Ok(job) = jobs.recv() {
         match job {
-            Job::Append { name, bytes } => {
+            Job::Append {
+                name,
+                incarnation,
+                bytes,
+            } => {
+                let oldest = live.entry(name.clone()).or_insert(incarnation);
+                if incarnation < *oldest {
+                    continue;
+                }
+                if incarnation > *oldest {
+                    // A newer session of this name writes before the deletion of
+                    // the older one's transcript came: that deletion is this.
+                    remove_files(dir, &name);
+                    *oldest = incarnation;
+                }
                 if let Err(err) = append(dir, &name, &bytes, max_file_bytes) {
                     tracing::warn!(session = %name, "cannot write the transcript: {err}");
                 }
             }
-            Job::Remove { name } => remove_files(dir, &name),
+            Job::Remove { name, incarnation } => {
+                let oldest = live.entry(name.clone()).or_insert(incarnation);
+                if incarnation >= *oldest {
+                    remove_files(dir, &name);
+                    *oldest = incarnation + 1;
+                }
+            }
         }
     }
 }
@@ -220,5 +277,35 @@ mod tests {
         wait_for("the transcript", || read(&current) == "hello world");
         transcripts.remove("agent");
         wait_for("the transcript to go", || !current.exists());
+    }
+
+    #[test]
+    fn a_late_deletion_spares_the_next_session_of_the_name() {
+        // The disk stalled with the queue full: `rm`'s deletion of the first
+        // session's transcript got into the queue only after the next session of
+        // that name had written.
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (tx, rx) = sync_channel(16);
+        let append = |incarnation, text: &str| Job::Append {
+            name: "agent".into(),
+            incarnation,
+            bytes: text.as_bytes().to_vec(),
+        };
+        for job in [
+            append(0, "old "),
+            append(1, "new "),
+            Job::Remove {
+                name: "agent".into(),
+                incarnation: 0,
+            },
+            append(1, "more"),
+        ] {
+            tx.send(job).expect("queued");
+        }
+        drop(tx);
+        write_jobs(dir.path(), TRANSCRIPT_FILE_BYTES, &rx);
+        let [older, current] = files(dir.path(), "agent");
+        assert_eq!(read(&current), "new more");
+        assert!(!older.exists());
     }
 }
