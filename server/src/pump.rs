@@ -27,8 +27,9 @@ const COALESCE_STREAK: u32 = 4;
 /// How long such a stream gathers before the next read (the pty buffers 64 KiB).
 const COALESCE_PAUSE: Duration = Duration::from_millis(1);
 /// Bytes a reader takes before it lets the other tasks run (other sessions'
-/// echoes among them).
-const TURN_BYTES: usize = 16 * 1024;
+/// echoes among them). A pty read returns at most 4 KiB (the line discipline's
+/// buffer), so a flooding reader takes turns about every read.
+const TURN_BYTES: usize = 4 * 1024;
 /// Bytes read without finding the pty empty that start a burst.
 const BURST_BYTES: usize = 64 * 1024;
 /// A burst ends once the pty has had nothing but tiny reads for this long.
@@ -136,8 +137,8 @@ async fn read_output(session: &Arc<Session>, pty: Arc<PtyFd>, parser_nudge: &Not
         // A pty that stays readable never makes this task yield (readiness costs no
         // coop budget): left alone, a program writing flat out would hold the I/O
         // thread, and every other session's output and echoes, until it paused.
-        // So it takes turns, every 16 KiB: at 64 KiB an echo beside a flood waited
-        // a third longer at p99, and the program was no faster. Its viewers hold
+        // So it takes turns, every 4 KiB: an echo beside a flood waited twice as
+        // long at p99 with turns every 64 KiB, and the program was no faster. Its viewers hold
         // back meanwhile (see `attach`), or the turns would have them stream every
         // byte of the burst. (Once turns were only taken beside another session;
         // alone, its viewers then streamed the burst, and ten of them cost the
