@@ -27,8 +27,8 @@ const COALESCE_STREAK: u32 = 4;
 /// How long such a stream gathers before the next read (the pty buffers 64 KiB).
 const COALESCE_PAUSE: Duration = Duration::from_millis(1);
 /// Bytes a reader takes before it lets the other tasks run (other sessions'
-/// echoes among them). A pty read returns at most 4 KiB (the line discipline's
-/// buffer), so a flooding reader takes turns about every read.
+/// echoes among them). A pty read returns at most 4,095 bytes (the line
+/// discipline's buffer; strace), so a flooding reader takes turns every other read.
 const TURN_BYTES: usize = 4 * 1024;
 /// Bytes read without finding the pty empty that start a burst.
 const BURST_BYTES: usize = 64 * 1024;
