@@ -78,10 +78,8 @@ enum Mode {
 fn redraw(session: &Session, client: Size, replay: usize) -> (Mode, Vec<u8>) {
     let shadow = session.shadow();
     if shadow.size() == client {
-        (
-            Mode::Raw { cursor: shadow.seq },
-            shadow.restore_sequence(replay),
-        )
+        let (cursor, bytes) = shadow.redraw_at_seq(replay);
+        (Mode::Raw { cursor }, bytes)
     } else {
         let mut view = ClippedView::new(client);
         let mut bytes = Vec::new();

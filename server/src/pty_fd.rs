@@ -45,7 +45,7 @@ pub fn watch<T: OwnsFd>(owned: T, interest: Interest) -> io::Result<AsyncFd<T>> 
 /// readiness event instead of spending a syscall on an empty read before the
 /// viewers can send an echo. Well below what a flooding program's reads return
 /// (about 4 KiB each), so a flood is still read back to back without yielding.
-const SHORT_READ: usize = 1024;
+pub const SHORT_READ: usize = 1024;
 
 /// One pty read; the kernel hands out at most about 4 KiB at a time anyway.
 const READ_SIZE: usize = 16 * 1024;

@@ -13,16 +13,15 @@ use tokio::sync::{mpsc, Notify};
 
 use crate::events::now_ms;
 use crate::procs;
-use crate::pty_fd::PtyFd;
+use crate::pty_fd::{PtyFd, SHORT_READ};
 use crate::queries::QueryScanner;
 use crate::reaper;
 use crate::session::Session;
 use crate::shadow_parser::ShadowParser;
 
-/// Reads shorter than this are tiny writes: in quick succession they gather
-/// (`COALESCE_*`), and they do not keep a burst going.
-const TINY_READ: usize = 1024;
-/// How many such reads in a row make a stream of tiny writes.
+/// How many short reads (`SHORT_READ`: each took all the pty had) in a row make a
+/// stream of tiny writes; such reads gather (`COALESCE_PAUSE`), and they do not
+/// keep a burst going.
 const COALESCE_STREAK: u32 = 4;
 /// How long such a stream gathers before the next read (the pty buffers 64 KiB).
 const COALESCE_PAUSE: Duration = Duration::from_millis(1);
@@ -125,10 +124,10 @@ async fn read_output(session: &Arc<Session>, pty: Arc<PtyFd>, parser_nudge: &Not
         // output gather for a moment. One short read among big ones (a fast writer
         // the reader briefly caught up with) does not count: pausing then would let
         // the pty fill and stall the writer. A lone keystroke echo never waits.
-        let tiny_and_close = n < TINY_READ && last_read.elapsed() < COALESCE_PAUSE;
+        let tiny_and_close = n < SHORT_READ && last_read.elapsed() < COALESCE_PAUSE;
         short_streak = if tiny_and_close { short_streak + 1 } else { 0 };
         last_read = Instant::now();
-        if n >= TINY_READ {
+        if n >= SHORT_READ {
             last_big_read = last_read;
         }
         if short_streak >= COALESCE_STREAK {

@@ -148,8 +148,9 @@ impl Session {
         if shadow.size() != size {
             return None;
         }
-        let made = (shadow.seq, Bytes::from(shadow.restore_sequence(0)));
+        let (seq, bytes) = shadow.redraw_at_seq(0);
         drop(shadow);
+        let made = (seq, Bytes::from(bytes));
         *lock(&self.resync) = Some((made.0, size, made.1.clone()));
         Some(made)
     }

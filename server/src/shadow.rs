@@ -177,6 +177,12 @@ impl Shadow {
         out.into_bytes()
     }
 
+    /// The screen's seq with its `restore_sequence(replay)`: a viewer of the
+    /// session's size drawn from these continues from that seq.
+    pub fn redraw_at_seq(&self, replay: usize) -> (u64, Vec<u8>) {
+        (self.seq, self.restore_sequence(replay))
+    }
+
     /// Prints history lines at the bottom of the main screen so they scroll into the
     /// local terminal's own scrollback, then scrolls them all off the visible area.
     pub fn write_history_replay(&self, out: &mut String, replay: usize) {
