@@ -1,7 +1,8 @@
 //! Busy or idle: a session is idle when its picture has not changed for the quiet
 //! period. Output that redraws the same picture does not count; a spinner or a
-//! ticking timer does (the agent is working). Emits `busy` and `idle` events, and
-//! an idle session nobody watches lets go of the output it kept for slow viewers.
+//! ticking timer does (the agent is working). Emits `busy` and `idle` events; an
+//! idle session packs its screen, and if nobody watches lets go of the output it
+//! kept for slow viewers.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -33,6 +34,7 @@ pub async fn monitor(session: Arc<Session>, idle_after: Duration) {
                 tokio::time::sleep(SAMPLE_INTERVAL).await;
                 if !session.status().is_running() {
                     // `exited` is the last word; no busy/idle after it.
+                    session.request_pack();
                     return;
                 }
                 parsed.borrow_and_update();
@@ -48,8 +50,10 @@ pub async fn monitor(session: Arc<Session>, idle_after: Duration) {
                     }
                 } else if idle {
                     // Still idle, redrawing the same picture (a status line, a
-                    // prompt repainted): that output is not kept either.
+                    // prompt repainted): that output is not kept either, and
+                    // the screen it woke goes back to being packed.
                     session.release_unwatched_output();
+                    session.request_pack();
                 }
             }
             () = tokio::time::sleep_until(quiet_until), if !idle => {
@@ -57,8 +61,13 @@ pub async fn monitor(session: Arc<Session>, idle_after: Duration) {
                 session.idle.store(true, Ordering::Relaxed);
                 session.bus.emit(session.name(), EventKind::Idle);
                 session.release_unwatched_output();
+                session.request_pack();
             }
-            () = crate::session::ended(&mut status) => return,
+            () = crate::session::ended(&mut status) => {
+                // An ended session's screen stays for `capture` and `attach`.
+                session.request_pack();
+                return;
+            }
         }
     }
 }

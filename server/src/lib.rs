@@ -11,6 +11,7 @@ pub mod events;
 pub mod history;
 pub mod keys;
 pub mod output_log;
+mod packed_screen;
 pub mod paths;
 pub mod procs;
 mod pty;
@@ -28,6 +29,7 @@ pub mod session;
 pub mod shadow;
 mod shadow_parser;
 pub mod socket;
+mod stream_end;
 mod sync;
 pub mod transcript;
 

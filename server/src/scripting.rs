@@ -76,11 +76,9 @@ async fn send(session: &Session, parts: Vec<SendPart>) -> Result<()> {
     }
     // Encode everything first: a bad key name sends nothing at all.
     let (app_cursor, bracketed) = {
-        let shadow = session.shadow();
-        (
-            shadow.screen().application_cursor(),
-            shadow.screen().bracketed_paste(),
-        )
+        let mut shadow = session.shadow();
+        let screen = shadow.screen();
+        (screen.application_cursor(), screen.bracketed_paste())
     };
     let mut writes: Vec<Result<Vec<u8>, u64>> = Vec::new();
     for part in parts {
@@ -101,9 +99,9 @@ async fn send(session: &Session, parts: Vec<SendPart>) -> Result<()> {
 }
 
 fn capture(session: &Session, ansi: bool, range: HistoryRange) -> Capture {
-    let shadow = session.shadow();
-    let screen = shadow.screen();
+    let mut shadow = session.shadow();
     let size = shadow.size();
+    let (screen, state) = shadow.screen_and_state();
     let rows: Vec<String> = if ansi {
         screen
             .rows_formatted(0, size.cols)
@@ -115,14 +113,13 @@ fn capture(session: &Session, ansi: bool, range: HistoryRange) -> Capture {
             .map(|r| r.trim_end().to_owned())
             .collect()
     };
-    let history_len = shadow.state().history.len();
+    let history_len = state.history.len();
     let wanted = match range {
         HistoryRange::None => 0,
         HistoryRange::Lines(n) => n as usize,
         HistoryRange::All => history_len,
     };
-    let history = shadow
-        .state()
+    let history = state
         .history
         .last(wanted)
         .map(|line| {
@@ -139,7 +136,7 @@ fn capture(session: &Session, ansi: bool, range: HistoryRange) -> Capture {
         cursor: screen.cursor_position(),
         cursor_visible: !screen.hide_cursor(),
         size,
-        title: shadow.state().title.clone(),
+        title: state.title.clone(),
         alternate_screen: screen.alternate_screen(),
         status: session.status(),
     }
@@ -227,7 +224,7 @@ async fn screen_matches(
     history: &mut Option<HistoryText>,
 ) -> bool {
     let screen = {
-        let shadow = session.shadow();
+        let mut shadow = session.shadow();
         if let Some(history) = history.as_mut() {
             history.catch_up(&shadow.state().history);
         }

@@ -72,6 +72,8 @@ pub struct Session {
     resync: Mutex<Option<(u64, Size, Bytes)>>,
     /// Told of output the log lets go.
     reclaim: Arc<Reclaim>,
+    /// The shadow parser thread, which also packs idle screens.
+    parser: ShadowParser,
 }
 
 impl Session {
@@ -114,6 +116,7 @@ impl Session {
             removed: Mutex::new(false),
             resync: Mutex::new(None),
             reclaim: parser.reclaim(),
+            parser: parser.clone(),
         });
         pump::start(&session, process.io, input_rx, parser);
         session.bus.emit(
@@ -144,7 +147,7 @@ impl Session {
                 return Some((seq, bytes));
             }
         }
-        let shadow = self.shadow();
+        let mut shadow = self.shadow();
         if shadow.size() != size {
             return None;
         }
@@ -304,6 +307,25 @@ impl Session {
             .map_or(0, |(_, _, bytes)| bytes.len());
         self.reclaim
             .released(self.log.release_parsed() + kept_redraw);
+    }
+
+    /// Asks the parser thread to pack this session's screen: it turned idle.
+    pub fn request_pack(self: &Arc<Self>) {
+        self.parser.pack(self.clone());
+    }
+
+    /// Packs the shadow screen (see `packed_screen`), counting the memory freed
+    /// towards the next trim. It probes copies of the screen for a millisecond or
+    /// so: the parser thread's work, not the I/O thread's.
+    pub fn pack_screen(&self) {
+        let mut shadow = self.shadow();
+        let freed = shadow.pack();
+        if freed > 0 {
+            let packed = shadow.packed_len();
+            drop(shadow);
+            tracing::debug!(session = %self.meta.name, packed, "screen packed");
+            self.reclaim.released(freed);
+        }
     }
 
     pub fn info(&self) -> SessionInfo {

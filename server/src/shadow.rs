@@ -1,13 +1,17 @@
 //! The session's memory of its terminal: a vt100 screen (no scrollback inside vt100)
 //! plus our own compact history, the title and the modes vt100 does not replay.
 //! Used to draw attaching clients, resync lagging ones, answer queries and capture.
+//! An idle session's screen can be packed, and is rebuilt when next needed.
 
 use std::fmt::Write as _;
 use std::num::NonZeroU16;
+use std::time::{Duration, Instant};
 
 use symp_protocol::Size;
 
 use crate::history::History;
+use crate::packed_screen::PackedScreen;
+use crate::stream_end::StreamEnd;
 
 /// Events and state vt100 reports through callbacks.
 pub struct ShadowState {
@@ -94,10 +98,45 @@ impl vt100::Callbacks for ShadowState {
     }
 }
 
+impl ShadowState {
+    fn new(scrollback_lines: usize) -> Self {
+        Self {
+            history: History::new(scrollback_lines),
+            title: String::new(),
+            title_changes: 0,
+            bells: 0,
+            focus_reporting: false,
+            kitty_flags: Vec::new(),
+            scratch: String::new(),
+        }
+    }
+}
+
 pub struct Shadow {
-    parser: vt100::Parser<ShadowState>,
+    screen: Screen,
+    /// Where the output parsed so far stopped: a screen is packed only between
+    /// sequences, as a rebuilt one starts its parser there.
+    stream_end: StreamEnd,
+    /// When packing last found the screen could not be rebuilt exactly.
+    pack_refused: Option<Instant>,
     /// The output seq this screen is current to.
     pub seq: u64,
+}
+
+/// A screen that could not be packed is tried again after this long: output in
+/// between may have left it in a state that packs (probing takes a millisecond
+/// or two, and an idle session repainting the same picture asks ten times a second).
+const PACK_RETRY: Duration = Duration::from_secs(5);
+
+enum Screen {
+    /// Boxed: a parser is 800 bytes, and most of an idle server's sessions are packed.
+    Live(Box<vt100::Parser<ShadowState>>),
+    /// Idle and packed: history, title and modes wait beside the packed screen.
+    Packed {
+        screen: PackedScreen,
+        state: ShadowState,
+        picture: u64,
+    },
 }
 
 fn nonzero(n: u16) -> NonZeroU16 {
@@ -106,68 +145,131 @@ fn nonzero(n: u16) -> NonZeroU16 {
 
 impl Shadow {
     pub fn new(size: Size, scrollback_lines: usize) -> Self {
-        let state = ShadowState {
-            history: History::new(scrollback_lines),
-            title: String::new(),
-            title_changes: 0,
-            bells: 0,
-            focus_reporting: false,
-            kitty_flags: Vec::new(),
-            scratch: String::new(),
-        };
         Self {
-            parser: vt100::Parser::new_with_callbacks(
+            screen: Screen::Live(Box::new(vt100::Parser::new_with_callbacks(
                 nonzero(size.rows),
                 nonzero(size.cols),
                 0,
-                state,
-            ),
+                ShadowState::new(scrollback_lines),
+            ))),
+            stream_end: StreamEnd::default(),
+            pack_refused: None,
             seq: 0,
         }
     }
 
     pub fn process(&mut self, bytes: &[u8]) {
-        self.parser.process(bytes);
+        self.live().process(bytes);
+        self.stream_end.push(bytes);
     }
 
     pub fn resize(&mut self, size: Size) {
-        self.parser.set_size(nonzero(size.rows), nonzero(size.cols));
+        self.live().set_size(nonzero(size.rows), nonzero(size.cols));
     }
 
     pub fn size(&self) -> Size {
-        let (rows, cols) = self.parser.screen().size();
+        let (rows, cols) = match &self.screen {
+            Screen::Live(parser) => parser.screen().size(),
+            Screen::Packed { screen, .. } => screen.size(),
+        };
         Size {
             cols: cols.get(),
             rows: rows.get(),
         }
     }
 
-    pub fn screen(&self) -> &vt100::Screen {
-        self.parser.screen()
+    /// The screen, rebuilt first if it was packed.
+    pub fn screen(&mut self) -> &vt100::Screen {
+        self.live().screen()
+    }
+
+    /// The screen and the state beside it, together.
+    pub fn screen_and_state(&mut self) -> (&vt100::Screen, &ShadowState) {
+        let parser = self.live();
+        (parser.screen(), parser.callbacks())
     }
 
     pub fn state(&self) -> &ShadowState {
-        self.parser.callbacks()
+        match &self.screen {
+            Screen::Live(parser) => parser.callbacks(),
+            Screen::Packed { state, .. } => state,
+        }
+    }
+
+    /// Packs the screen if the output stopped between sequences and the packed
+    /// bytes rebuild it exactly. Returns roughly the memory let go: the screen's
+    /// cells if packed, and the copies probing made either way.
+    pub fn pack(&mut self) -> usize {
+        let Screen::Live(parser) = &mut self.screen else {
+            return 0;
+        };
+        let refused_lately = self
+            .pack_refused
+            .is_some_and(|at| at.elapsed() < PACK_RETRY);
+        if refused_lately || !self.stream_end.at_boundary() {
+            return 0;
+        }
+        let (rows, cols) = parser.screen().size();
+        // vt100's cells are 32 bytes; probing holds about four copies at a time.
+        let cells = usize::from(rows.get()) * usize::from(cols.get()) * 32;
+        let probed = 4 * cells;
+        let Some(packed) = PackedScreen::pack(parser.screen()) else {
+            self.pack_refused = Some(Instant::now());
+            return probed;
+        };
+        let picture = picture_hash(parser.screen());
+        let state = std::mem::replace(parser.callbacks_mut(), ShadowState::new(0));
+        self.screen = Screen::Packed {
+            screen: packed,
+            state,
+            picture,
+        };
+        self.pack_refused = None;
+        probed + cells.saturating_sub(self.packed_len())
+    }
+
+    /// The packed screen's size in bytes, if packed.
+    pub fn packed_len(&self) -> usize {
+        match &self.screen {
+            Screen::Live(_) => 0,
+            Screen::Packed { screen, .. } => screen.len(),
+        }
+    }
+
+    pub fn is_packed(&self) -> bool {
+        matches!(self.screen, Screen::Packed { .. })
+    }
+
+    fn live(&mut self) -> &mut vt100::Parser<ShadowState> {
+        if let Screen::Packed { screen, state, .. } = &mut self.screen {
+            let (rows, cols) = screen.size();
+            let state = std::mem::replace(state, ShadowState::new(0));
+            let mut parser = vt100::Parser::new_with_callbacks(rows, cols, 0, state);
+            screen.unpack_into(&mut parser);
+            self.screen = Screen::Live(Box::new(parser));
+        }
+        match &mut self.screen {
+            Screen::Live(parser) => parser,
+            Screen::Packed { .. } => unreachable!("unpacked just above"),
+        }
     }
 
     /// A fingerprint of what the screen shows (text and which screen), to tell a
-    /// real change from a redraw of the same picture.
+    /// real change from a redraw of the same picture. A packed screen keeps its.
     pub fn picture_hash(&self) -> u64 {
-        use std::hash::{Hash, Hasher};
-        let screen = self.parser.screen();
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        screen.contents().hash(&mut hasher);
-        screen.alternate_screen().hash(&mut hasher);
-        hasher.finish()
+        match &self.screen {
+            Screen::Live(parser) => picture_hash(parser.screen()),
+            Screen::Packed { picture, .. } => *picture,
+        }
     }
 
     /// Bytes that make a terminal of the session's size show exactly this state:
     /// `replay` lines of history pushed into its scrollback first, then the screen,
     /// cursor, modes and title.
-    pub fn restore_sequence(&self, replay: usize) -> Vec<u8> {
-        let screen = self.parser.screen();
+    pub fn restore_sequence(&mut self, replay: usize) -> Vec<u8> {
         let mut out = String::from("\x1b[?2026h\x1b[0m\x1b[?1049l");
         self.write_history_replay(&mut out, replay);
+        let screen = self.screen();
         if screen.alternate_screen() {
             out.push_str("\x1b[?1049h");
         }
@@ -179,7 +281,7 @@ impl Shadow {
 
     /// The screen's seq with its `restore_sequence(replay)`: a viewer of the
     /// session's size drawn from these continues from that seq.
-    pub fn redraw_at_seq(&self, replay: usize) -> (u64, Vec<u8>) {
+    pub fn redraw_at_seq(&mut self, replay: usize) -> (u64, Vec<u8>) {
         (self.seq, self.restore_sequence(replay))
     }
 
@@ -216,6 +318,14 @@ impl Shadow {
             let _ = write!(out, "\x1b[>{flags}u");
         }
     }
+}
+
+fn picture_hash(screen: &vt100::Screen) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    screen.contents().hash(&mut hasher);
+    screen.alternate_screen().hash(&mut hasher);
+    hasher.finish()
 }
 
 #[cfg(test)]
@@ -293,5 +403,45 @@ mod tests {
         let mut out = String::new();
         s.write_extra_modes(&mut out);
         assert_eq!(out, "\x1b[?1004h\x1b[>1u");
+    }
+
+    #[test]
+    fn a_packed_screen_keeps_its_state_and_parses_on() {
+        let mut s = Shadow::new(size(20, 3), 100);
+        s.process(b"one\r\ntwo\r\n\x1b[1mthree\r\nfour\x1b]2;t\x07\x1b[?1004h");
+        let picture = s.picture_hash();
+        let formatted = s.screen().state_formatted();
+        assert!(s.pack() > 0);
+        assert!(s.is_packed());
+        assert_eq!(s.picture_hash(), picture);
+        assert_eq!(s.state().title, "t");
+        assert!(s.state().focus_reporting);
+        assert_eq!(s.state().history.len(), 1);
+        assert_eq!(s.screen().state_formatted(), formatted);
+        assert!(!s.is_packed());
+        s.process(b"\r\nfive");
+        let history: Vec<_> = s
+            .state()
+            .history
+            .last(10)
+            .map(crate::history::plain_text)
+            .collect();
+        assert_eq!(history, ["one", "two"]);
+        assert!(
+            s.screen().cell(2, 0).is_some_and(|c| c.bold()),
+            "still bold"
+        );
+    }
+
+    #[test]
+    fn output_stopped_inside_a_sequence_is_not_packed() {
+        let mut s = Shadow::new(size(20, 3), 100);
+        s.process(b"text \x1b[3");
+        assert_eq!(s.pack(), 0);
+        s.process(b"1mred");
+        assert!(s.pack() > 0);
+        s.process(b" more");
+        let cell = s.screen().cell(0, 9).cloned();
+        assert!(cell.is_some_and(|c| c.contents() == "m" && c.fgcolor() == vt100::Color::Idx(1)));
     }
 }

@@ -37,7 +37,7 @@ pub struct ShadowParser {
 }
 
 struct Shared {
-    turns: Mutex<Turns<Arc<Session>>>,
+    turns: Mutex<Turns<Work>>,
     /// Signalled when a session is scheduled.
     work: Condvar,
     /// Parsed output goes on to each session's transcript.
@@ -81,9 +81,24 @@ impl ShadowParser {
     /// `OutputLog::wake_parser` (or `close`) then said to schedule: a session is
     /// never queued twice.
     pub fn schedule(&self, session: Arc<Session>) {
-        lock(&self.shared.turns).push(session);
+        lock(&self.shared.turns).push(Work::Parse(session));
         self.shared.work.notify_one();
     }
+
+    /// Packs `session`'s screen (it turned idle) in its turn: here, where the
+    /// screens are parsed, rather than on a thread (and malloc arena) of its own.
+    pub fn pack(&self, session: Arc<Session>) {
+        lock(&self.shared.turns).push(Work::Pack(session));
+        self.shared.work.notify_one();
+    }
+}
+
+/// What a turn of the thread is for.
+enum Work {
+    /// A batch of the session's output.
+    Parse(Arc<Session>),
+    /// Packing its idle screen.
+    Pack(Arc<Session>),
 }
 
 fn run(shared: &Shared) {
@@ -93,12 +108,21 @@ fn run(shared: &Shared) {
     // wait for it. On Linux a thread id names just this thread.
     let _ = rustix::process::setpriority_process(Some(rustix::thread::gettid()), NICENESS);
     loop {
-        let session = shared.next_turn();
+        let session = match shared.next_turn() {
+            Work::Parse(session) => session,
+            Work::Pack(session) => {
+                if catch_unwind(AssertUnwindSafe(|| session.pack_screen())).is_err() {
+                    tracing::error!(session = %session.name(), "packing the screen failed; it stays as it was");
+                }
+                continue;
+            }
+        };
         // Nothing in one session's turn may stop the thread every session needs.
         match catch_unwind(AssertUnwindSafe(|| take_turn(shared, &session))) {
-            Ok(Some(Pace::Now)) => lock(&shared.turns).push(session),
+            Ok(Some(Pace::Now)) => lock(&shared.turns).push(Work::Parse(session)),
             Ok(Some(Pace::Later)) => {
-                lock(&shared.turns).push_after(session, Instant::now() + PACING);
+                let at = Instant::now() + PACING;
+                lock(&shared.turns).push_after(Work::Parse(session), at);
             }
             Ok(None) => {}
             Err(_) => {
@@ -157,8 +181,8 @@ fn skip_failed_batch(session: &Session, end: u64, queries: usize) {
 }
 
 impl Shared {
-    /// Blocks until a session's turn comes.
-    fn next_turn(&self) -> Arc<Session> {
+    /// Blocks until a turn comes.
+    fn next_turn(&self) -> Work {
         let mut turns = lock(&self.turns);
         loop {
             turns = match turns.take(Instant::now()) {

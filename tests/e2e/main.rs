@@ -16,6 +16,7 @@ mod lifecycle;
 mod logs;
 mod lost_sessions;
 mod no_orphans;
+mod packed_screens;
 mod parser_lag;
 mod peer_uid;
 mod queries;

@@ -14,7 +14,8 @@ use crate::wait::wait_until;
 
 #[derive(Clone, Copy, Debug)]
 pub enum MemoryCase {
-    /// This many sessions running `cat`, which prints nothing.
+    /// This many sessions running `cat`, which prints nothing: read once settled,
+    /// and again after `AT_REST`.
     Idle(usize),
     /// One session after printing the plan's memory workload (coloured lines):
     /// read once settled, and again after `AT_REST`.
@@ -41,9 +42,10 @@ impl MemoryCase {
     }
 }
 
-/// How long after output the readings "at rest" wait: what an idle server holds,
-/// once anything that returns memory after a burst had its chance (symp trims
-/// after a calm second, and a session counts as idle after 2 s).
+/// How long after output (or after spawning idle sessions) the readings "at
+/// rest" wait: what an idle server holds, once anything that returns memory had
+/// its chance (a session counts as idle after 2 s and symp then packs its screen;
+/// it trims after a calm second).
 const AT_REST: Duration = Duration::from_secs(4);
 
 /// Readings of a settling process's memory this far apart...
@@ -86,7 +88,7 @@ pub fn run(env: &Env, who: Contender, case: MemoryCase) -> Result<Vec<Sample>> {
         unit: Unit::KiB,
         value: settled_rss(pid, timeout)? as f64,
     }];
-    if let MemoryCase::AfterOutput = case {
+    if let MemoryCase::AfterOutput | MemoryCase::Idle(_) = case {
         // A fixed wait is the measurement here (memory at rest), not a condition.
         std::thread::sleep(AT_REST);
         samples.push(Sample {

@@ -1,0 +1,337 @@
+//! An idle session's screen packed into the bytes that rebuild it: a few KiB
+//! where vt100 keeps a 32-byte cell for every position (150 KiB at 120x40,
+//! blank or not). Packing is checked, not trusted: the rebuilt screen must
+//! answer every probe exactly as the original does, or the screen stays as is.
+
+use std::fmt::Write as _;
+use std::num::NonZeroU16;
+
+pub struct PackedScreen {
+    rows: NonZeroU16,
+    cols: NonZeroU16,
+    bytes: Box<[u8]>,
+}
+
+impl PackedScreen {
+    /// Packs `screen`, parsed up to a boundary between sequences. None when the
+    /// bytes cannot rebuild it exactly: on the alternate screen (vt100 does not
+    /// show the main screen under it), or when a probe tells the two apart (a
+    /// scroll region, origin mode, a cursor waiting to wrap).
+    pub fn pack(screen: &vt100::Screen) -> Option<Self> {
+        if screen.alternate_screen() {
+            return None;
+        }
+        let (rows, cols) = screen.size();
+        let packed = Self {
+            rows,
+            cols,
+            bytes: rebuild_sequence(screen)?.into_bytes().into_boxed_slice(),
+        };
+        indistinguishable(screen, packed.rebuild().screen()).then_some(packed)
+    }
+
+    /// The packed size in bytes.
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Rows and columns of the packed screen.
+    pub fn size(&self) -> (NonZeroU16, NonZeroU16) {
+        (self.rows, self.cols)
+    }
+
+    /// Puts the screen back into `parser`, a fresh one of the same size: its own
+    /// parser state is between sequences, as the original's was when packed.
+    pub fn unpack_into<CB: vt100::Callbacks>(&self, parser: &mut vt100::Parser<CB>) {
+        let mut rebuilt = self.rebuild();
+        std::mem::swap(parser.screen_mut(), rebuilt.screen_mut());
+    }
+
+    fn rebuild(&self) -> vt100::Parser {
+        let mut parser = vt100::Parser::new(self.rows, self.cols, 0);
+        parser.process(&self.bytes);
+        parser
+    }
+}
+
+/// Bytes that take a fresh screen to `screen`'s state: vt100's own restore
+/// (contents, cursor, attributes, input modes), preceded by what an earlier
+/// program left on the alternate screen and by the cursor that `ESC 8` returns
+/// to, and followed, when needed, by printing and erasing the character that
+/// `CSI b` repeats.
+fn rebuild_sequence(screen: &vt100::Screen) -> Option<String> {
+    let mut out = String::new();
+    // Mode 47 shows the alternate screen without clearing it (1049 clears).
+    let alternate = probe(screen, b"\x1b[?47h");
+    let (rows, cols) = screen.size();
+    if alternate.screen().state_formatted()
+        != probe(&blank(rows, cols), b"\x1b[?47h")
+            .screen()
+            .state_formatted()
+    {
+        out.push_str("\x1b[?47h");
+        out.push_str(&alternate.screen().contents_formatted());
+        out.push_str("\x1b[?47l");
+    }
+    // The saved cursor: where, with what attributes and whether in origin mode
+    // (which shows as going home to the top of a scroll region).
+    let saved = probe(screen, b"\x1b8");
+    let saved_origin_mode = probe(screen, b"\x1b[2;3r\x1b8\x1b[H")
+        .screen()
+        .cursor_position()
+        .0
+        == 1;
+    let (row, col) = saved.screen().cursor_position();
+    if saved_origin_mode {
+        out.push_str("\x1b[?6h");
+    }
+    let _ = write!(out, "\x1b[{};{}H", row + 1, col + 1);
+    out.push_str(&saved.screen().attributes_formatted());
+    out.push_str("\x1b7\x1b[?6l");
+    out.push_str(&screen.state_formatted());
+
+    let wanted = last_printed(screen);
+    let mut so_far = vt100::Parser::new(rows, cols, 0);
+    so_far.process(out.as_bytes());
+    if last_printed(so_far.screen()) == wanted {
+        return Some(out);
+    }
+    // Print it on a blank spot (room for a wide character, away from the last
+    // column so nothing wraps), erase it again, and put cursor and attributes back.
+    let c = wanted?;
+    let (row, col) = blank_spot(screen)?;
+    let _ = write!(
+        out,
+        "\x1b[m\x1b[{r};{c1}H{c}\x1b[{r};{c1}H\x1b[2X",
+        r = row + 1,
+        c1 = col + 1
+    );
+    out.push_str(&screen.cursor_state_formatted());
+    out.push_str(&screen.attributes_formatted());
+    Some(out)
+}
+
+/// The character vt100 repeats for `CSI b` (the last one printed), if any.
+fn last_printed(screen: &vt100::Screen) -> Option<char> {
+    let repeated = probe(screen, b"\x1b[?6l\x1b[2J\x1b[H\x1b[b");
+    let cell = repeated.screen().cell(0, 0)?;
+    cell.contents().chars().next()
+}
+
+/// Two blank cells side by side with default attributes, not touching the last
+/// column.
+fn blank_spot(screen: &vt100::Screen) -> Option<(u16, u16)> {
+    let (rows, cols) = screen.size();
+    let blank = |row, col| {
+        screen.cell(row, col).is_some_and(|cell| {
+            !cell.has_contents()
+                && cell.fgcolor() == vt100::Color::Default
+                && cell.bgcolor() == vt100::Color::Default
+                && !(cell.bold() || cell.dim() || cell.italic())
+                && !(cell.underline() || cell.inverse())
+        })
+    };
+    (0..rows.get()).find_map(|row| {
+        (0..cols.get().saturating_sub(2))
+            .find(|&col| blank(row, col) && blank(row, col + 1))
+            .map(|col| (row, col))
+    })
+}
+
+/// True when no probe tells `a` and `b` apart: what each shows and where its
+/// cursor is after the same input, for input that reaches the state
+/// `state_formatted` leaves out.
+fn indistinguishable(a: &vt100::Screen, b: &vt100::Screen) -> bool {
+    let probes = probes(a.size().0.get());
+    // The same probes on the alternate screen, whose scroll region, origin mode
+    // and saved cursor are its own.
+    let on_alternate = probes
+        .iter()
+        .map(|input| [&b"\x1b[?47h"[..], input].concat());
+    probes.iter().cloned().chain(on_alternate).all(|input| {
+        let (a, b) = (probe(a, &input), probe(b, &input));
+        let (a, b) = (a.screen(), b.screen());
+        a.cursor_position() == b.cursor_position()
+            && a.alternate_screen() == b.alternate_screen()
+            && a.state_formatted() == b.state_formatted()
+    })
+}
+
+fn probes(rows: u16) -> Vec<Vec<u8>> {
+    // Every row marked, then a reverse index at the top and a line feed at the
+    // bottom: they scroll only inside the scroll region.
+    let mut region = String::from("\x1b[?6l");
+    for row in 1..=rows {
+        let mark = char::from(b'a' + (row % 26) as u8);
+        let _ = write!(region, "\x1b[{row};1H{mark}");
+    }
+    let _ = write!(region, "\x1b[1;1H\x1bM\x1b[{rows};1H\nZ");
+    [
+        &b""[..],
+        // The saved cursor, its attributes and origin mode.
+        b"\x1b8X",
+        b"\x1b[2;3r\x1b8\x1b[HX",
+        // Origin mode now: home is the top of the scroll region.
+        b"\x1b[2;3r\x1b[HX",
+        // A cursor waiting to wrap; the current attributes.
+        b"W",
+        // Origin mode: home is the top of the scroll region.
+        b"\x1b[HO\x1b[999;999HP",
+        // The character `CSI b` repeats.
+        b"\x1b[?6l\x1b[2J\x1b[H\x1b[b",
+        region.as_bytes(),
+        // The alternate screen as an earlier program left it (47 does not clear).
+        b"\x1b[?47hA",
+        // Switching screens saves and restores the cursor.
+        b"\x1b[?1049hA\x1b[?1049lB",
+    ]
+    .iter()
+    .map(|input| input.to_vec())
+    .collect()
+}
+
+fn blank(rows: NonZeroU16, cols: NonZeroU16) -> vt100::Screen {
+    vt100::Parser::new(rows, cols, 0).screen().clone()
+}
+
+/// `screen` after `input`, on a copy.
+fn probe(screen: &vt100::Screen, input: &[u8]) -> vt100::Parser {
+    // A one-cell parser: its screen is replaced by the copy at once.
+    let mut parser = vt100::Parser::new(NonZeroU16::MIN, NonZeroU16::MIN, 0);
+    *parser.screen_mut() = screen.clone();
+    parser.process(input);
+    parser
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn screen_after(rows: u16, cols: u16, output: &[u8]) -> vt100::Parser {
+        let size = |n| NonZeroU16::new(n).unwrap_or(NonZeroU16::MIN);
+        let mut parser = vt100::Parser::new(size(rows), size(cols), 0);
+        parser.process(output);
+        parser
+    }
+
+    /// Packs the screen `output` leaves, unpacks it, then feeds `more` to both:
+    /// what they show must be the same at every step.
+    fn round_trip(output: &[u8], more: &[u8]) -> Option<usize> {
+        let mut original = screen_after(6, 20, output);
+        let packed = PackedScreen::pack(original.screen())?;
+        let mut unpacked = screen_after(6, 20, b"");
+        packed.unpack_into(&mut unpacked);
+        assert_eq!(
+            unpacked.screen().state_formatted(),
+            original.screen().state_formatted()
+        );
+        original.process(more);
+        unpacked.process(more);
+        assert_eq!(
+            unpacked.screen().state_formatted(),
+            original.screen().state_formatted(),
+            "{:?} then {:?}",
+            String::from_utf8_lossy(output),
+            String::from_utf8_lossy(more)
+        );
+        assert_eq!(
+            unpacked.screen().cursor_position(),
+            original.screen().cursor_position()
+        );
+        Some(packed.len())
+    }
+
+    const MORE: &[u8] =
+        b"\x1b8saved\x1b[3b\r\nnext \x1b[1;32mline\x1b[m\r\n\x1b[?1049hALT\x1b[?1049lback";
+
+    #[test]
+    fn screens_come_back_exactly() {
+        let screens: [&[u8]; 6] = [
+            b"",
+            b"$ ",
+            b"one\r\ntwo \x1b[31;1mred\x1b[0m\r\n\x1b[7minverse\x1b[m \xe2\x9c\x93 \xe4\xbd\xa0\r\n$ ",
+            b"\x1b[3;5H\x1b7\x1b[1;33m\x1b[Hsaved elsewhere\x1b[m",
+            b"\x1b[?2004h\x1b[?1h\x1b=\x1b[?1000h\x1b[?1006h\x1b[5 q\x1b[?25lmodes",
+            b"\x1b[?1049hfull-screen program\x1b[?1049lback on the main screen",
+        ];
+        for output in screens {
+            assert!(round_trip(output, MORE).is_some(), "{output:?}");
+        }
+    }
+
+    #[test]
+    fn a_blank_screen_packs_to_a_few_bytes() {
+        let packed = round_trip(b"", MORE);
+        assert!(packed.is_some_and(|len| len < 64), "{packed:?}");
+    }
+
+    #[test]
+    fn state_vt100_does_not_restore_is_refused_or_kept() {
+        // A scroll region, origin mode, the alternate screen, a cursor waiting to
+        // wrap at the end of a full row: either packed so that more output lands
+        // the same, or not packed.
+        for output in [
+            &b"\x1b[2;4rregion"[..],
+            b"\x1b[2;4r\x1b[?6hin origin mode",
+            b"\x1b[?1049hon the alternate screen",
+            b"12345678901234567890",
+            b"\x1b[?47hleft on the alternate grid\x1b[?47l",
+        ] {
+            let _ = round_trip(output, MORE);
+        }
+        assert!(round_trip(b"\x1b[2;4rregion", b"").is_none());
+        assert!(round_trip(b"\x1b[?1049halternate", b"").is_none());
+    }
+
+    /// Random output made of the sequences whose state vt100 keeps: whatever
+    /// packs must go on exactly like the original under random further output.
+    #[test]
+    fn random_screens_that_pack_continue_exactly() {
+        const PIECES: [&[u8]; 24] = [
+            b"text",
+            b"\r\n",
+            b"\n",
+            b"\r",
+            b"\x08",
+            b"\t",
+            b"\x1b[31;1m",
+            b"\x1b[m",
+            b"\x1b[38;5;200;48;2;1;2;3m",
+            b"\x1b[2;4r",
+            b"\x1b[r",
+            b"\x1b[?6h",
+            b"\x1b[?6l",
+            b"\x1b7",
+            b"\x1b8",
+            b"\x1b[?1049h",
+            b"\x1b[?1049l",
+            b"\x1b[?47h",
+            b"\x1b[?47l",
+            b"\x1b[3;15H",
+            b"\x1bM",
+            b"\x1b[2b",
+            "wide \u{4f60}\u{597d}".as_bytes(),
+            b"\x1b[L\x1b[2M\x1b[K\x1b[1J",
+        ];
+        let mut seed = 0x0bad_c0de_1357_9bdf_u64;
+        let mut random_output = |pieces: usize| {
+            let mut out = Vec::new();
+            for _ in 0..pieces {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                out.extend_from_slice(PIECES[(seed % PIECES.len() as u64) as usize]);
+            }
+            out
+        };
+        let mut packed = 0;
+        for _ in 0..1500 {
+            let output = random_output(12);
+            let more = random_output(12);
+            packed += usize::from(round_trip(&output, &more).is_some());
+        }
+        // Most random screens carry some state vt100 cannot restore; enough
+        // must pack for the continuations to have been compared.
+        assert!(packed > 100, "only {packed} of 1,500 packed");
+    }
+}
