@@ -1,6 +1,7 @@
 //! The shadow screen's own parse rate (MB/s) on the three throughput workloads:
 //! `symp_server::shadow::Shadow` alone, 120x40 with 10,000 lines of scrollback;
-//! and, as the floor under any screen model, the `vte` tokenizer alone.
+//! as the floor under any screen model, the `vte` tokenizer alone; and what
+//! packing an idle screen, and rebuilding it, costs after each workload.
 //! Run with `cargo bench -p symp-benches`.
 
 use std::time::Duration;
@@ -106,5 +107,31 @@ fn tokenizer_rate(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, parse_rate, tokenizer_rate);
+/// Packing the screen each workload leaves (the parser thread's work when a
+/// session turns idle), then rebuilding it (when output or a viewer comes).
+fn pack_and_rebuild(c: &mut Criterion) {
+    let mut group = c.benchmark_group("pack an idle screen");
+    group.sample_size(20);
+    for (name, bytes) in &workloads() {
+        let tail = &bytes[bytes.len().saturating_sub(256 * 1024)..];
+        let mut shadow = Shadow::new(
+            Size {
+                cols: COLS,
+                rows: ROWS,
+            },
+            0,
+        );
+        shadow.process(tail);
+        shadow.process(b"\x1b[m\r\n$ ");
+        group.bench_function(*name, |b| {
+            b.iter(|| {
+                assert!(shadow.pack() > 0 && shadow.is_packed(), "{name} packs");
+                std::hint::black_box(shadow.screen().cursor_position())
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, parse_rate, tokenizer_rate, pack_and_rebuild);
 criterion_main!(benches);

@@ -14,13 +14,9 @@ pub struct PackedScreen {
 
 impl PackedScreen {
     /// Packs `screen`, parsed up to a boundary between sequences. None when the
-    /// bytes cannot rebuild it exactly: on the alternate screen (vt100 does not
-    /// show the main screen under it), or when a probe tells the two apart (a
-    /// scroll region, origin mode, a cursor waiting to wrap).
+    /// bytes cannot rebuild it exactly: a probe tells the two apart (a scroll
+    /// region, origin mode, a cursor waiting to wrap).
     pub fn pack(screen: &vt100::Screen) -> Option<Self> {
-        if screen.alternate_screen() {
-            return None;
-        }
         let (rows, cols) = screen.size();
         let packed = Self {
             rows,
@@ -54,40 +50,32 @@ impl PackedScreen {
     }
 }
 
-/// Bytes that take a fresh screen to `screen`'s state: vt100's own restore
-/// (contents, cursor, attributes, input modes), preceded by what an earlier
-/// program left on the alternate screen and by the cursor that `ESC 8` returns
-/// to, and followed, when needed, by printing and erasing the character that
-/// `CSI b` repeats.
+/// Bytes that take a fresh screen to `screen`'s state. For each of the two
+/// screens (the one not in use first, entered with mode 47, which neither clears
+/// nor moves the cursor): the cursor `ESC 8` returns to, then vt100's own restore
+/// (contents, cursor, attributes; input modes for the one in use). Then, when
+/// needed, the character that `CSI b` repeats, printed and erased.
 fn rebuild_sequence(screen: &vt100::Screen) -> Option<String> {
-    let mut out = String::new();
-    // Mode 47 shows the alternate screen without clearing it (1049 clears).
-    let alternate = probe(screen, b"\x1b[?47h");
     let (rows, cols) = screen.size();
-    if alternate.screen().state_formatted()
-        != probe(&blank(rows, cols), b"\x1b[?47h")
-            .screen()
-            .state_formatted()
-    {
+    let mut out = String::new();
+    if screen.alternate_screen() {
+        let main = probe(screen, b"\x1b[?47l");
+        write_saved_cursor(&mut out, main.screen());
+        out.push_str(&main.screen().contents_formatted());
         out.push_str("\x1b[?47h");
-        out.push_str(&alternate.screen().contents_formatted());
-        out.push_str("\x1b[?47l");
+    } else {
+        // What an earlier program left on the alternate screen shows again
+        // through mode 47 (1049 clears it).
+        let alternate = probe(screen, b"\x1b[?47h");
+        let unused = probe(&blank(rows, cols), b"\x1b[?47h");
+        if alternate.screen().state_formatted() != unused.screen().state_formatted() {
+            out.push_str("\x1b[?47h");
+            write_saved_cursor(&mut out, alternate.screen());
+            out.push_str(&alternate.screen().contents_formatted());
+            out.push_str("\x1b[?47l");
+        }
     }
-    // The saved cursor: where, with what attributes and whether in origin mode
-    // (which shows as going home to the top of a scroll region).
-    let saved = probe(screen, b"\x1b8");
-    let saved_origin_mode = probe(screen, b"\x1b[2;3r\x1b8\x1b[H")
-        .screen()
-        .cursor_position()
-        .0
-        == 1;
-    let (row, col) = saved.screen().cursor_position();
-    if saved_origin_mode {
-        out.push_str("\x1b[?6h");
-    }
-    let _ = write!(out, "\x1b[{};{}H", row + 1, col + 1);
-    out.push_str(&saved.screen().attributes_formatted());
-    out.push_str("\x1b7\x1b[?6l");
+    write_saved_cursor(&mut out, screen);
     out.push_str(&screen.state_formatted());
 
     let wanted = last_printed(screen);
@@ -109,6 +97,25 @@ fn rebuild_sequence(screen: &vt100::Screen) -> Option<String> {
     out.push_str(&screen.cursor_state_formatted());
     out.push_str(&screen.attributes_formatted());
     Some(out)
+}
+
+/// Saves a cursor as the one `screen`'s `ESC 8` returns to: where, with what
+/// attributes, and whether in origin mode (which shows as going home to the top
+/// of a scroll region). Leaves origin mode off.
+fn write_saved_cursor(out: &mut String, screen: &vt100::Screen) {
+    let saved = probe(screen, b"\x1b8");
+    let in_origin_mode = probe(screen, b"\x1b[2;3r\x1b8\x1b[H")
+        .screen()
+        .cursor_position()
+        .0
+        == 1;
+    let (row, col) = saved.screen().cursor_position();
+    if in_origin_mode {
+        out.push_str("\x1b[?6h");
+    }
+    let _ = write!(out, "\x1b[{};{}H", row + 1, col + 1);
+    out.push_str(&saved.screen().attributes_formatted());
+    out.push_str("\x1b7\x1b[?6l");
 }
 
 /// The character vt100 repeats for `CSI b` (the last one printed), if any.
@@ -142,13 +149,19 @@ fn blank_spot(screen: &vt100::Screen) -> Option<(u16, u16)> {
 /// cursor is after the same input, for input that reaches the state
 /// `state_formatted` leaves out.
 fn indistinguishable(a: &vt100::Screen, b: &vt100::Screen) -> bool {
+    // Each probe on the screen in use, then on the other one (entered with mode
+    // 47 or left with it): the two keep their own scroll region, origin mode and
+    // saved cursor.
     let probes = probes(a.size().0.get());
-    // The same probes on the alternate screen, whose scroll region, origin mode
-    // and saved cursor are its own.
-    let on_alternate = probes
-        .iter()
-        .map(|input| [&b"\x1b[?47h"[..], input].concat());
-    probes.iter().cloned().chain(on_alternate).all(|input| {
+    let other_screen = if a.alternate_screen() {
+        &b"\x1b[?47l"[..]
+    } else {
+        b"\x1b[?47h"
+    };
+    let on_both_screens = [&b""[..], other_screen]
+        .into_iter()
+        .flat_map(|enter| probes.iter().map(move |input| [enter, input].concat()));
+    on_both_screens.into_iter().all(|input| {
         let (a, b) = (probe(a, &input), probe(b, &input));
         let (a, b) = (a.screen(), b.screen());
         a.cursor_position() == b.cursor_position()
@@ -184,6 +197,9 @@ fn probes(rows: u16) -> Vec<Vec<u8>> {
         b"\x1b[?47hA",
         // Switching screens saves and restores the cursor.
         b"\x1b[?1049hA\x1b[?1049lB",
+        // Leaving the alternate screen, with and without restoring the cursor.
+        b"\x1b[?1049lX",
+        b"\x1b[?47lX",
     ]
     .iter()
     .map(|input| input.to_vec())
@@ -246,13 +262,14 @@ mod tests {
 
     #[test]
     fn screens_come_back_exactly() {
-        let screens: [&[u8]; 6] = [
+        let screens: [&[u8]; 7] = [
             b"",
             b"$ ",
             b"one\r\ntwo \x1b[31;1mred\x1b[0m\r\n\x1b[7minverse\x1b[m \xe2\x9c\x93 \xe4\xbd\xa0\r\n$ ",
             b"\x1b[3;5H\x1b7\x1b[1;33m\x1b[Hsaved elsewhere\x1b[m",
             b"\x1b[?2004h\x1b[?1h\x1b=\x1b[?1000h\x1b[?1006h\x1b[5 q\x1b[?25lmodes",
             b"\x1b[?1049hfull-screen program\x1b[?1049lback on the main screen",
+            b"main\r\n\x1b[?1049h\x1b[3;1H\x1b[1m> 1.\x1b[m choice\x1b[4;1H  2. other",
         ];
         for output in screens {
             assert!(round_trip(output, MORE).is_some(), "{output:?}");
@@ -280,14 +297,13 @@ mod tests {
             let _ = round_trip(output, MORE);
         }
         assert!(round_trip(b"\x1b[2;4rregion", b"").is_none());
-        assert!(round_trip(b"\x1b[?1049halternate", b"").is_none());
     }
 
     /// Random output made of the sequences whose state vt100 keeps: whatever
     /// packs must go on exactly like the original under random further output.
     #[test]
     fn random_screens_that_pack_continue_exactly() {
-        const PIECES: [&[u8]; 24] = [
+        const PIECES: [&[u8]; 30] = [
             b"text",
             b"\r\n",
             b"\n",
@@ -312,6 +328,12 @@ mod tests {
             b"\x1b[2b",
             "wide \u{4f60}\u{597d}".as_bytes(),
             b"\x1b[L\x1b[2M\x1b[K\x1b[1J",
+            "\x1b[1;19H\u{4f60}e\u{301}".as_bytes(),
+            b"\x1b[5 q\x1b[?25l",
+            b"\x1b[?2004h\x1b[?1000h\x1b[?1006h\x1b=",
+            b"\x1b[2@\x1b[P\x1b[3X",
+            b"\x1b[S\x1b[2T",
+            b"\x1b[?6h\x1b[2;5r\x1b7",
         ];
         let mut seed = 0x0bad_c0de_1357_9bdf_u64;
         let mut random_output = |pieces: usize| {

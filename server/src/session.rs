@@ -320,12 +320,16 @@ impl Session {
     pub fn pack_screen(&self) {
         let mut shadow = self.shadow();
         let freed = shadow.pack();
-        if freed > 0 {
-            let packed = shadow.packed_len();
-            drop(shadow);
-            tracing::debug!(session = %self.meta.name, packed, "screen packed");
-            self.reclaim.released(freed);
+        let packed = (freed > 0 && shadow.is_packed()).then(|| shadow.packed_len());
+        drop(shadow);
+        match packed {
+            Some(bytes) => tracing::debug!(session = %self.meta.name, bytes, "screen packed"),
+            None if freed > 0 => {
+                tracing::debug!(session = %self.meta.name, "screen not packed: it would not rebuild exactly");
+            }
+            None => {}
         }
+        self.reclaim.released(freed);
     }
 
     pub fn info(&self) -> SessionInfo {
