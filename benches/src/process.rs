@@ -99,6 +99,22 @@ pub fn rss_kib(pid: u32) -> Result<u64> {
         .with_context(|| format!("bad VmRSS line {line:?}"))
 }
 
+/// Memory the process allocated itself, in KiB: its anonymous pages (heap,
+/// stacks, data it wrote; `Anonymous` in /proc/PID/smaps_rollup), without the
+/// code and libraries it maps from files.
+pub fn anonymous_kib(pid: u32) -> Result<u64> {
+    let path = format!("/proc/{pid}/smaps_rollup");
+    let rollup = std::fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
+    let line = rollup
+        .lines()
+        .find(|l| l.starts_with("Anonymous:"))
+        .with_context(|| format!("no Anonymous in {path}"))?;
+    line.split_whitespace()
+        .nth(1)
+        .and_then(|kib| kib.parse().ok())
+        .with_context(|| format!("bad Anonymous line {line:?}"))
+}
+
 /// Starts `cmd` in a new 120x40 pty. Only the program keeps the slave, so its end
 /// reaches a reader of the master as EOF/EIO.
 pub fn spawn_in_pty(

@@ -8,7 +8,7 @@ use anyhow::Result;
 
 use super::{marker, print_marker, Sample, Unit};
 use crate::env::Env;
-use crate::process::rss_kib;
+use crate::process::{anonymous_kib, rss_kib};
 use crate::tools::{sh_quote, Contender, Multiplexer};
 use crate::wait::wait_until;
 
@@ -88,15 +88,24 @@ pub fn run(env: &Env, who: Contender, case: MemoryCase) -> Result<Vec<Sample>> {
         unit: Unit::KiB,
         value: settled_rss(pid, timeout)? as f64,
     }];
+    let mut last_row = case.label(env);
     if let MemoryCase::AfterOutput | MemoryCase::Idle(_) = case {
         // A fixed wait is the measurement here (memory at rest), not a condition.
         std::thread::sleep(AT_REST);
+        last_row = format!("{}, {} s later", case.label(env), AT_REST.as_secs());
         samples.push(Sample {
-            row: format!("{}, {} s later", case.label(env), AT_REST.as_secs()),
+            row: last_row.clone(),
             unit: Unit::KiB,
             value: settled_rss(pid, timeout)? as f64,
         });
     }
+    // RSS counts the code and libraries each tool maps (an idle server's is
+    // mostly code size). What the server allocated itself:
+    samples.push(Sample {
+        row: format!("{last_row}, anonymous"),
+        unit: Unit::KiB,
+        value: anonymous_kib(pid)? as f64,
+    });
     Ok(samples)
 }
 
