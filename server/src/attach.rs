@@ -76,7 +76,7 @@ enum Mode {
 
 /// Draws the client from scratch and picks its mode for the current sizes.
 fn redraw(session: &Session, client: Size, replay: usize) -> (Mode, Vec<u8>) {
-    let mut shadow = session.shadow();
+    let shadow = session.shadow();
     if shadow.size() == client {
         let (cursor, bytes) = shadow.redraw_at_seq(replay);
         (Mode::Raw { cursor }, bytes)
@@ -88,7 +88,7 @@ fn redraw(session: &Session, client: Size, replay: usize) -> (Mode, Vec<u8>) {
             shadow.write_history_replay(&mut replayed, replay);
             bytes.extend_from_slice(replayed.as_bytes());
         }
-        bytes.extend(view.full(&mut shadow));
+        bytes.extend(view.full(&shadow));
         (Mode::Clipped(view), bytes)
     }
 }
@@ -150,9 +150,7 @@ where
                 // Not while someone else (the parser, mid-batch) holds the screen,
                 // which could keep the I/O thread waiting for milliseconds: look
                 // again a frame later.
-                let update = session
-                    .try_shadow()
-                    .map(|mut shadow| view.update(&mut shadow));
+                let update = session.try_shadow().map(|shadow| view.update(&shadow));
                 clipped_retry = update.is_none();
                 if let Some(Some(bytes)) = update {
                     frames.send(ServerMsg::Output(bytes.into())).await?;

@@ -15,7 +15,7 @@ pub struct PackedScreen {
 impl PackedScreen {
     /// Packs `screen`, parsed up to a boundary between sequences. None when the
     /// bytes cannot rebuild it exactly: a probe tells the two apart (a scroll
-    /// region, origin mode, a cursor waiting to wrap).
+    /// region, origin mode now, a saved cursor waiting to wrap).
     pub fn pack(screen: &vt100::Screen) -> Option<Self> {
         let (rows, cols) = screen.size();
         let packed = Self {
@@ -43,7 +43,8 @@ impl PackedScreen {
         std::mem::swap(parser.screen_mut(), rebuilt.screen_mut());
     }
 
-    fn rebuild(&self) -> vt100::Parser {
+    /// A parser whose screen is this one again.
+    pub fn rebuild(&self) -> vt100::Parser {
         let mut parser = vt100::Parser::new(self.rows, self.cols, 0);
         parser.process(&self.bytes);
         parser
@@ -58,6 +59,15 @@ impl PackedScreen {
 fn rebuild_sequence(screen: &vt100::Screen) -> Option<String> {
     let (rows, cols) = screen.size();
     let mut out = String::new();
+    // First, as many lines scrolled off the main screen (up to a bound) as the
+    // original had: growing the screen brings that many rows back at the top.
+    let scrolled_off = scrolled_off(screen);
+    for _ in 0..scrolled_off / rows.get() {
+        let _ = write!(out, "\x1b[{}S", rows.get());
+    }
+    if !scrolled_off.is_multiple_of(rows.get()) {
+        let _ = write!(out, "\x1b[{}S", scrolled_off % rows.get());
+    }
     if screen.alternate_screen() {
         let main = probe(screen, b"\x1b[?47l");
         write_saved_cursor(&mut out, main.screen());
@@ -99,6 +109,23 @@ fn rebuild_sequence(screen: &vt100::Screen) -> Option<String> {
     Some(out)
 }
 
+/// A screen grown by more rows than this at once would differ once rebuilt: it
+/// would bring back rows at the top only up to here. Terminals do not grow by
+/// a thousand rows.
+const SCROLLED_OFF_COUNTED: u16 = 1024;
+
+/// How many lines scrolled off the top of the main screen, up to
+/// `SCROLLED_OFF_COUNTED`: the rows a copy one column wide brings back at the
+/// top (the cursor moves down by as many) when it grows by that many.
+fn scrolled_off(screen: &vt100::Screen) -> u16 {
+    let mut main = probe(screen, b"\x1b[?47l");
+    let before = main.screen().cursor_position().0;
+    let rows = main.screen().size().0.get();
+    let grown = rows.saturating_add(SCROLLED_OFF_COUNTED);
+    main.screen_mut().set_size(nonzero(grown), NonZeroU16::MIN);
+    main.screen().cursor_position().0 - before
+}
+
 /// Saves a cursor as the one `screen`'s `ESC 8` returns to: where, with what
 /// attributes, and whether in origin mode (which shows as going home to the top
 /// of a scroll region). Leaves origin mode off.
@@ -132,6 +159,7 @@ fn blank_spot(screen: &vt100::Screen) -> Option<(u16, u16)> {
     let blank = |row, col| {
         screen.cell(row, col).is_some_and(|cell| {
             !cell.has_contents()
+                && !cell.is_wide_continuation()
                 && cell.fgcolor() == vt100::Color::Default
                 && cell.bgcolor() == vt100::Color::Default
                 && !(cell.bold() || cell.dim() || cell.italic())
@@ -161,24 +189,49 @@ fn indistinguishable(a: &vt100::Screen, b: &vt100::Screen) -> bool {
     let on_both_screens = [&b""[..], other_screen]
         .into_iter()
         .flat_map(|enter| probes.iter().map(move |input| [enter, input].concat()));
-    on_both_screens.into_iter().all(|input| {
+    let same_after_input = on_both_screens.into_iter().all(|input| {
         let (a, b) = (probe(a, &input), probe(b, &input));
-        let (a, b) = (a.screen(), b.screen());
-        a.cursor_position() == b.cursor_position()
-            && a.alternate_screen() == b.alternate_screen()
-            && a.state_formatted() == b.state_formatted()
-    })
+        same(a.screen(), b.screen())
+    });
+    // A resize: growing brings back a row at the top for each line scrolled
+    // off (vt100 models an unbounded terminal), shrinking scrolls rows off.
+    let (rows, cols) = (a.size().0.get(), a.size().1.get());
+    let same_after_resize = [(rows + 3, cols), (rows.saturating_sub(2).max(1), cols + 2)]
+        .into_iter()
+        .all(|(rows, cols)| {
+            [&b""[..], other_screen].iter().all(|then| {
+                let (mut a, mut b) = (probe(a, b""), probe(b, b""));
+                for parser in [&mut a, &mut b] {
+                    parser.screen_mut().set_size(nonzero(rows), nonzero(cols));
+                    parser.process(then);
+                }
+                same(a.screen(), b.screen())
+            })
+        });
+    same_after_input && same_after_resize
+}
+
+fn same(a: &vt100::Screen, b: &vt100::Screen) -> bool {
+    a.cursor_position() == b.cursor_position()
+        && a.alternate_screen() == b.alternate_screen()
+        && a.state_formatted() == b.state_formatted()
+}
+
+fn nonzero(n: u16) -> NonZeroU16 {
+    NonZeroU16::new(n).unwrap_or(NonZeroU16::MIN)
 }
 
 fn probes(rows: u16) -> Vec<Vec<u8>> {
-    // Every row marked, then a reverse index at the top and a line feed at the
-    // bottom: they scroll only inside the scroll region.
-    let mut region = String::from("\x1b[?6l");
+    // Every row marked, then a reverse index at the top or a line feed at the
+    // bottom: they scroll only inside the scroll region. Apart, as together
+    // they cancel out for a region that ends at the last row.
+    let mut marked = String::from("\x1b[?6l");
     for row in 1..=rows {
         let mark = char::from(b'a' + (row % 26) as u8);
-        let _ = write!(region, "\x1b[{row};1H{mark}");
+        let _ = write!(marked, "\x1b[{row};1H{mark}");
     }
-    let _ = write!(region, "\x1b[1;1H\x1bM\x1b[{rows};1H\nZ");
+    let reverse_index_at_top = format!("{marked}\x1b[1;1H\x1bMZ");
+    let line_feed_at_bottom = format!("{marked}\x1b[{rows};1H\nZ");
     [
         &b""[..],
         // The saved cursor, its attributes and origin mode.
@@ -192,7 +245,8 @@ fn probes(rows: u16) -> Vec<Vec<u8>> {
         b"\x1b[HO\x1b[999;999HP",
         // The character `CSI b` repeats.
         b"\x1b[?6l\x1b[2J\x1b[H\x1b[b",
-        region.as_bytes(),
+        reverse_index_at_top.as_bytes(),
+        line_feed_at_bottom.as_bytes(),
         // The alternate screen as an earlier program left it (47 does not clear).
         b"\x1b[?47hA",
         // Switching screens saves and restores the cursor.
@@ -230,30 +284,34 @@ mod tests {
         parser
     }
 
-    /// Packs the screen `output` leaves, unpacks it, then feeds `more` to both:
-    /// what they show must be the same at every step.
+    /// Packs the screen `output` leaves, unpacks it, then feeds `more` to both,
+    /// grows both and feeds `more` again: what they show must be the same at
+    /// every step.
     fn round_trip(output: &[u8], more: &[u8]) -> Option<usize> {
         let mut original = screen_after(6, 20, output);
         let packed = PackedScreen::pack(original.screen())?;
         let mut unpacked = screen_after(6, 20, b"");
         packed.unpack_into(&mut unpacked);
-        assert_eq!(
-            unpacked.screen().state_formatted(),
-            original.screen().state_formatted()
-        );
-        original.process(more);
-        unpacked.process(more);
-        assert_eq!(
-            unpacked.screen().state_formatted(),
-            original.screen().state_formatted(),
-            "{:?} then {:?}",
-            String::from_utf8_lossy(output),
-            String::from_utf8_lossy(more)
-        );
-        assert_eq!(
-            unpacked.screen().cursor_position(),
-            original.screen().cursor_position()
-        );
+        let steps: [&dyn Fn(&mut vt100::Parser); 3] =
+            [&|_| {}, &|parser| parser.process(more), &|parser| {
+                parser.screen_mut().set_size(nonzero(9), nonzero(21));
+                parser.process(more);
+            }];
+        for (step, run) in steps.iter().enumerate() {
+            run(&mut original);
+            run(&mut unpacked);
+            assert_eq!(
+                unpacked.screen().state_formatted(),
+                original.screen().state_formatted(),
+                "step {step}: {:?} then {:?}",
+                String::from_utf8_lossy(output),
+                String::from_utf8_lossy(more)
+            );
+            assert_eq!(
+                unpacked.screen().cursor_position(),
+                original.screen().cursor_position()
+            );
+        }
         Some(packed.len())
     }
 
@@ -303,7 +361,7 @@ mod tests {
     /// packs must go on exactly like the original under random further output.
     #[test]
     fn random_screens_that_pack_continue_exactly() {
-        const PIECES: [&[u8]; 30] = [
+        const PIECES: [&[u8]; 31] = [
             b"text",
             b"\r\n",
             b"\n",
@@ -334,6 +392,7 @@ mod tests {
             b"\x1b[2@\x1b[P\x1b[3X",
             b"\x1b[S\x1b[2T",
             b"\x1b[?6h\x1b[2;5r\x1b7",
+            b"\x1b[2r",
         ];
         let mut seed = 0x0bad_c0de_1357_9bdf_u64;
         let mut random_output = |pieces: usize| {
@@ -355,5 +414,39 @@ mod tests {
         // Most random screens carry some state vt100 cannot restore; enough
         // must pack for the continuations to have been compared.
         assert!(packed > 100, "only {packed} of 1,500 packed");
+    }
+
+    #[test]
+    fn a_scroll_region_down_to_the_last_row_is_not_lost() {
+        // A fixed status line above a region that ends at the bottom.
+        let _ = round_trip(b"status line\x1b[2;6r\x1b[6;1H$ ", b"\r\nmore\r\n");
+    }
+
+    #[test]
+    fn lines_scrolled_off_come_back_the_same_when_the_screen_grows() {
+        for output in [
+            &b"1\r\n2\r\n3\r\n4\r\n5\r\n6\r\n7\r\n$ "[..],
+            b"\x1b[3S\x1b[?47h",
+        ] {
+            let mut original = screen_after(6, 20, output);
+            let packed = PackedScreen::pack(original.screen()).expect("packs");
+            let mut unpacked = screen_after(6, 20, b"");
+            packed.unpack_into(&mut unpacked);
+            for parser in [&mut original, &mut unpacked] {
+                parser.screen_mut().set_size(nonzero(10), nonzero(20));
+                parser.process(b"\x1b[?47l\x1b8after");
+            }
+            assert_eq!(
+                unpacked.screen().state_formatted(),
+                original.screen().state_formatted()
+            );
+        }
+    }
+
+    #[test]
+    fn the_right_half_of_a_wide_character_is_no_blank_spot() {
+        let parser = screen_after(6, 20, "\x1b[2;1Ha\x1b[1;1H\u{4f60}".as_bytes());
+        assert_eq!(blank_spot(parser.screen()), Some((0, 2)));
+        assert!(PackedScreen::pack(parser.screen()).is_some());
     }
 }

@@ -24,37 +24,39 @@ impl ClippedView {
     }
 
     /// Everything: modes, title, then every row.
-    pub fn full(&mut self, shadow: &mut Shadow) -> Vec<u8> {
+    pub fn full(&mut self, shadow: &Shadow) -> Vec<u8> {
         self.drawn.clear();
         self.cursor = None;
-        let screen = shadow.screen();
         let mut out = String::from("\x1b[?2026h\x1b[0m");
-        out.push_str(if screen.alternate_screen() {
-            "\x1b[?1049h"
-        } else {
-            "\x1b[?1049l"
+        let width = self.size.cols.min(shadow.size().cols);
+        shadow.with_screen(|screen| {
+            out.push_str(if screen.alternate_screen() {
+                "\x1b[?1049h"
+            } else {
+                "\x1b[?1049l"
+            });
+            out.push_str("\x1b[H\x1b[2J");
+            out.push_str(&screen.input_mode_formatted());
+            shadow.write_extra_modes(&mut out);
+            self.write_changes(screen, width, &mut out);
         });
-        out.push_str("\x1b[H\x1b[2J");
-        out.push_str(&screen.input_mode_formatted());
-        shadow.write_extra_modes(&mut out);
-        self.write_changes(shadow, &mut out);
         out.push_str("\x1b[?2026l");
         out.into_bytes()
     }
 
     /// Only rows and cursor that changed since the last draw; `None` if nothing did.
-    pub fn update(&mut self, shadow: &mut Shadow) -> Option<Vec<u8>> {
+    pub fn update(&mut self, shadow: &Shadow) -> Option<Vec<u8>> {
         let mut out = String::from("\x1b[?2026h");
-        if !self.write_changes(shadow, &mut out) {
+        let width = self.size.cols.min(shadow.size().cols);
+        if !shadow.with_screen(|screen| self.write_changes(screen, width, &mut out)) {
             return None;
         }
         out.push_str("\x1b[?2026l");
         Some(out.into_bytes())
     }
 
-    fn write_changes(&mut self, shadow: &mut Shadow, out: &mut String) -> bool {
-        let width = self.size.cols.min(shadow.size().cols);
-        let screen = shadow.screen();
+    /// Rows (`width` columns of them) and cursor that changed since the last draw.
+    fn write_changes(&mut self, screen: &vt100::Screen, width: u16, out: &mut String) -> bool {
         let mut rows: Vec<String> = screen
             .rows_formatted(0, width)
             .take(usize::from(self.size.rows))
@@ -105,7 +107,7 @@ mod tests {
         shadow.process(b"0123456789abcdefghij\r\nsecond line\r\nthird\r\nfourth");
         let small = Size { cols: 8, rows: 2 };
         let mut view = ClippedView::new(small);
-        let client = draw(&view.full(&mut shadow), small);
+        let client = draw(&view.full(&shadow), small);
         assert_eq!(client.screen().contents(), "01234567\nsecond l");
     }
 
@@ -115,11 +117,11 @@ mod tests {
         shadow.process(b"hello\r\nworld");
         let big = Size { cols: 30, rows: 5 };
         let mut view = ClippedView::new(big);
-        let mut client = draw(&view.full(&mut shadow), big);
+        let mut client = draw(&view.full(&shadow), big);
         assert_eq!(client.screen().contents(), "hello\nworld");
-        assert!(view.update(&mut shadow).is_none());
+        assert!(view.update(&shadow).is_none());
         shadow.process(b"\x1b[1;1HHELLO");
-        let delta = view.update(&mut shadow).expect("a change");
+        let delta = view.update(&shadow).expect("a change");
         assert!(!String::from_utf8_lossy(&delta).contains("world"));
         client.process(&delta);
         assert_eq!(client.screen().contents(), "HELLO\nworld");

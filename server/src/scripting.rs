@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Result};
 use futures_util::{SinkExt, StreamExt};
 use regex_lite::Regex;
-use symp_protocol::{Capture, ClientMsg, HistoryRange, SendPart, ServerMsg, WaitFor};
+use symp_protocol::{Capture, ClientMsg, HistoryRange, SendPart, ServerMsg, Size, Status, WaitFor};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 
@@ -18,6 +18,7 @@ use crate::history::{plain_text, History};
 use crate::keys::{encode_key, encode_paste};
 use crate::registry::Entry;
 use crate::session::{ended, Session};
+use crate::shadow::ShadowState;
 
 /// How often `wait --match` looks at the screen while output flows.
 const MATCH_INTERVAL: Duration = Duration::from_millis(20);
@@ -76,9 +77,8 @@ async fn send(session: &Session, parts: Vec<SendPart>) -> Result<()> {
     }
     // Encode everything first: a bad key name sends nothing at all.
     let (app_cursor, bracketed) = {
-        let mut shadow = session.shadow();
-        let screen = shadow.screen();
-        (screen.application_cursor(), screen.bracketed_paste())
+        let shadow = session.shadow();
+        shadow.with_screen(|screen| (screen.application_cursor(), screen.bracketed_paste()))
     };
     let mut writes: Vec<Result<Vec<u8>, u64>> = Vec::new();
     for part in parts {
@@ -99,9 +99,20 @@ async fn send(session: &Session, parts: Vec<SendPart>) -> Result<()> {
 }
 
 fn capture(session: &Session, ansi: bool, range: HistoryRange) -> Capture {
-    let mut shadow = session.shadow();
+    let shadow = session.shadow();
     let size = shadow.size();
-    let (screen, state) = shadow.screen_and_state();
+    let state = shadow.state();
+    let status = session.status();
+    shadow.with_screen(|screen| capture_screen(screen, state, size, (ansi, range), status))
+}
+
+fn capture_screen(
+    screen: &vt100::Screen,
+    state: &ShadowState,
+    size: Size,
+    (ansi, range): (bool, HistoryRange),
+    status: Status,
+) -> Capture {
     let rows: Vec<String> = if ansi {
         screen
             .rows_formatted(0, size.cols)
@@ -138,7 +149,7 @@ fn capture(session: &Session, ansi: bool, range: HistoryRange) -> Capture {
         size,
         title: state.title.clone(),
         alternate_screen: screen.alternate_screen(),
-        status: session.status(),
+        status,
     }
 }
 
@@ -224,11 +235,11 @@ async fn screen_matches(
     history: &mut Option<HistoryText>,
 ) -> bool {
     let screen = {
-        let mut shadow = session.shadow();
+        let shadow = session.shadow();
         if let Some(history) = history.as_mut() {
             history.catch_up(&shadow.state().history);
         }
-        shadow.screen().contents()
+        shadow.with_screen(vt100::Screen::contents)
     };
     let regex = regex.clone();
     let mut taken = history.take();

@@ -15,6 +15,7 @@ use tokio::sync::{mpsc, watch};
 use crate::clients::Clients;
 use crate::events::{now_ms, EventBus, EventKind};
 use crate::output_log::OutputLog;
+use crate::packed_screen::PackedScreen;
 use crate::reclaim::Reclaim;
 use crate::reply_queue::ReplyQueue;
 use crate::shadow::Shadow;
@@ -147,7 +148,7 @@ impl Session {
                 return Some((seq, bytes));
             }
         }
-        let mut shadow = self.shadow();
+        let shadow = self.shadow();
         if shadow.size() != size {
             return None;
         }
@@ -315,21 +316,31 @@ impl Session {
     }
 
     /// Packs the shadow screen (see `packed_screen`), counting the memory freed
-    /// towards the next trim. It probes copies of the screen for a millisecond or
-    /// so: the parser thread's work, not the I/O thread's.
+    /// towards the next trim. The probing (a millisecond or two) works on a copy
+    /// with the screen's lock released: the I/O thread never waits for it.
     pub fn pack_screen(&self) {
-        let mut shadow = self.shadow();
-        let freed = shadow.pack();
-        let packed = (freed > 0 && shadow.is_packed()).then(|| shadow.packed_len());
-        drop(shadow);
-        match packed {
-            Some(bytes) => tracing::debug!(session = %self.meta.name, bytes, "screen packed"),
-            None if freed > 0 => {
+        let Some(job) = self.shadow().screen_to_pack() else {
+            return;
+        };
+        let packed = PackedScreen::pack(&job.screen);
+        let (bytes, freed) = match packed {
+            Some(packed) => {
+                let bytes = packed.len();
+                (Some(bytes), self.shadow().install_packed(&job, packed))
+            }
+            None => (None, 0),
+        };
+        match bytes {
+            Some(bytes) if freed > 0 => {
+                tracing::debug!(session = %self.meta.name, bytes, "screen packed");
+            }
+            Some(_) => {}
+            None => {
                 tracing::debug!(session = %self.meta.name, "screen not packed: it would not rebuild exactly");
             }
-            None => {}
         }
-        self.reclaim.released(freed);
+        // Probing held about four copies of the screen at a time.
+        self.reclaim.released(freed + 4 * job.cell_bytes());
     }
 
     pub fn info(&self) -> SessionInfo {

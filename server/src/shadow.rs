@@ -117,16 +117,19 @@ pub struct Shadow {
     /// Where the output parsed so far stopped: a screen is packed only between
     /// sequences, as a rebuilt one starts its parser there.
     stream_end: StreamEnd,
-    /// When packing last found the screen could not be rebuilt exactly.
-    pack_refused: Option<Instant>,
+    /// Counts output batches and resizes: a screen packed from a copy replaces
+    /// the live one only if this did not move meanwhile.
+    changes: u64,
+    /// When packing was last tried.
+    last_pack_try: Option<Instant>,
     /// The output seq this screen is current to.
     pub seq: u64,
 }
 
-/// A screen that could not be packed is tried again after this long: output in
-/// between may have left it in a state that packs (probing takes a millisecond
-/// or two, and an idle session repainting the same picture asks ten times a second).
-const PACK_RETRY: Duration = Duration::from_secs(5);
+/// Packing is tried at most this often: an idle session that repaints the same
+/// picture asks at every sample (ten times a second), its output rebuilds the
+/// screen each time, and probing takes a millisecond or two.
+const PACK_AGAIN: Duration = Duration::from_secs(5);
 
 enum Screen {
     /// Boxed: a parser is 800 bytes, and most of an idle server's sessions are packed.
@@ -137,6 +140,21 @@ enum Screen {
         state: ShadowState,
         picture: u64,
     },
+}
+
+/// A copy of a live screen to pack without holding the shadow's lock, and how
+/// to tell whether the screen changed meanwhile.
+pub struct PackJob {
+    pub screen: vt100::Screen,
+    changes: u64,
+}
+
+impl PackJob {
+    /// What the live screen's cells take: 32 bytes each.
+    pub fn cell_bytes(&self) -> usize {
+        let (rows, cols) = self.screen.size();
+        usize::from(rows.get()) * usize::from(cols.get()) * 32
+    }
 }
 
 fn nonzero(n: u16) -> NonZeroU16 {
@@ -153,17 +171,24 @@ impl Shadow {
                 ShadowState::new(scrollback_lines),
             ))),
             stream_end: StreamEnd::default(),
-            pack_refused: None,
+            changes: 0,
+            last_pack_try: None,
             seq: 0,
         }
     }
 
     pub fn process(&mut self, bytes: &[u8]) {
+        self.changes += 1;
+        // Should vt100 fail partway through, its parser state is unknown.
+        let before = self.stream_end;
+        self.stream_end.lose_track();
         self.live().process(bytes);
+        self.stream_end = before;
         self.stream_end.push(bytes);
     }
 
     pub fn resize(&mut self, size: Size) {
+        self.changes += 1;
         self.live().set_size(nonzero(size.rows), nonzero(size.cols));
     }
 
@@ -178,15 +203,14 @@ impl Shadow {
         }
     }
 
-    /// The screen, rebuilt first if it was packed.
-    pub fn screen(&mut self) -> &vt100::Screen {
-        self.live().screen()
-    }
-
-    /// The screen and the state beside it, together.
-    pub fn screen_and_state(&mut self) -> (&vt100::Screen, &ShadowState) {
-        let parser = self.live();
-        (parser.screen(), parser.callbacks())
+    /// Runs `read` on the screen. A packed screen is rebuilt for it and stays
+    /// packed (a rebuild is a fraction of a millisecond; packing costs more):
+    /// only output and resizes bring it back to life.
+    pub fn with_screen<T>(&self, read: impl FnOnce(&vt100::Screen) -> T) -> T {
+        match &self.screen {
+            Screen::Live(parser) => read(parser.screen()),
+            Screen::Packed { screen, .. } => read(screen.rebuild().screen()),
+        }
     }
 
     pub fn state(&self) -> &ShadowState {
@@ -196,36 +220,56 @@ impl Shadow {
         }
     }
 
-    /// Packs the screen if the output stopped between sequences and the packed
-    /// bytes rebuild it exactly. Returns roughly the memory let go: the screen's
-    /// cells if packed, and the copies probing made either way.
-    pub fn pack(&mut self) -> usize {
+    /// A copy of the screen to pack, if it may be packed: live, its output
+    /// stopped between sequences, and not tried within `PACK_AGAIN`.
+    pub fn screen_to_pack(&mut self) -> Option<PackJob> {
+        let Screen::Live(parser) = &self.screen else {
+            return None;
+        };
+        let tried_lately = self
+            .last_pack_try
+            .is_some_and(|at| at.elapsed() < PACK_AGAIN);
+        if tried_lately || !self.stream_end.at_boundary() {
+            return None;
+        }
+        self.last_pack_try = Some(Instant::now());
+        Some(PackJob {
+            screen: parser.screen().clone(),
+            changes: self.changes,
+        })
+    }
+
+    /// Puts `packed` (made from `job`) in place of the live screen, unless output
+    /// or a resize changed the screen since the copy. Returns the bytes let go.
+    pub fn install_packed(&mut self, job: &PackJob, packed: PackedScreen) -> usize {
         let Screen::Live(parser) = &mut self.screen else {
             return 0;
         };
-        let refused_lately = self
-            .pack_refused
-            .is_some_and(|at| at.elapsed() < PACK_RETRY);
-        if refused_lately || !self.stream_end.at_boundary() {
+        if self.changes != job.changes {
             return 0;
         }
-        let (rows, cols) = parser.screen().size();
-        // vt100's cells are 32 bytes; probing holds about four copies at a time.
-        let cells = usize::from(rows.get()) * usize::from(cols.get()) * 32;
-        let probed = 4 * cells;
-        let Some(packed) = PackedScreen::pack(parser.screen()) else {
-            self.pack_refused = Some(Instant::now());
-            return probed;
-        };
-        let picture = picture_hash(parser.screen());
+        let picture = picture_hash(&job.screen);
         let state = std::mem::replace(parser.callbacks_mut(), ShadowState::new(0));
+        let freed = job.cell_bytes().saturating_sub(packed.len());
         self.screen = Screen::Packed {
             screen: packed,
             state,
             picture,
         };
-        self.pack_refused = None;
-        probed + cells.saturating_sub(self.packed_len())
+        freed
+    }
+
+    /// Packs the screen now if it may be packed and packs exactly (see
+    /// `Session::pack_screen` for the server's way, which probes unlocked).
+    /// Returns the bytes let go.
+    pub fn pack(&mut self) -> usize {
+        let Some(job) = self.screen_to_pack() else {
+            return 0;
+        };
+        match PackedScreen::pack(&job.screen) {
+            Some(packed) => self.install_packed(&job, packed),
+            None => 0,
+        }
     }
 
     /// The packed screen's size in bytes, if packed.
@@ -240,6 +284,8 @@ impl Shadow {
         matches!(self.screen, Screen::Packed { .. })
     }
 
+    /// The parser, with the screen rebuilt first if it was packed: for output
+    /// and resizes, which change it.
     fn live(&mut self) -> &mut vt100::Parser<ShadowState> {
         if let Screen::Packed { screen, state, .. } = &mut self.screen {
             let (rows, cols) = screen.size();
@@ -266,14 +312,15 @@ impl Shadow {
     /// Bytes that make a terminal of the session's size show exactly this state:
     /// `replay` lines of history pushed into its scrollback first, then the screen,
     /// cursor, modes and title.
-    pub fn restore_sequence(&mut self, replay: usize) -> Vec<u8> {
+    pub fn restore_sequence(&self, replay: usize) -> Vec<u8> {
         let mut out = String::from("\x1b[?2026h\x1b[0m\x1b[?1049l");
         self.write_history_replay(&mut out, replay);
-        let screen = self.screen();
-        if screen.alternate_screen() {
-            out.push_str("\x1b[?1049h");
-        }
-        out.push_str(&screen.state_formatted());
+        self.with_screen(|screen| {
+            if screen.alternate_screen() {
+                out.push_str("\x1b[?1049h");
+            }
+            out.push_str(&screen.state_formatted());
+        });
         self.write_extra_modes(&mut out);
         out.push_str("\x1b[?2026l");
         out.into_bytes()
@@ -281,7 +328,7 @@ impl Shadow {
 
     /// The screen's seq with its `restore_sequence(replay)`: a viewer of the
     /// session's size drawn from these continues from that seq.
-    pub fn redraw_at_seq(&mut self, replay: usize) -> (u64, Vec<u8>) {
+    pub fn redraw_at_seq(&self, replay: usize) -> (u64, Vec<u8>) {
         (self.seq, self.restore_sequence(replay))
     }
 
@@ -368,10 +415,13 @@ mod tests {
         );
         let mut viewer = vt100::Parser::new(nonzero(5), nonzero(30), 100);
         viewer.process(&s.restore_sequence(100));
-        assert_eq!(viewer.screen().contents(), s.screen().contents());
+        assert_eq!(
+            viewer.screen().contents(),
+            s.with_screen(vt100::Screen::contents)
+        );
         assert_eq!(
             viewer.screen().cursor_position(),
-            s.screen().cursor_position()
+            s.with_screen(vt100::Screen::cursor_position)
         );
         assert!(viewer.screen().bracketed_paste());
         assert!(viewer.screen().cell(4, 0).is_some_and(|c| c.bold()));
@@ -410,16 +460,17 @@ mod tests {
         let mut s = Shadow::new(size(20, 3), 100);
         s.process(b"one\r\ntwo\r\n\x1b[1mthree\r\nfour\x1b]2;t\x07\x1b[?1004h");
         let picture = s.picture_hash();
-        let formatted = s.screen().state_formatted();
+        let formatted = s.with_screen(vt100::Screen::state_formatted);
         assert!(s.pack() > 0);
         assert!(s.is_packed());
         assert_eq!(s.picture_hash(), picture);
         assert_eq!(s.state().title, "t");
         assert!(s.state().focus_reporting);
         assert_eq!(s.state().history.len(), 1);
-        assert_eq!(s.screen().state_formatted(), formatted);
-        assert!(!s.is_packed());
+        assert_eq!(s.with_screen(vt100::Screen::state_formatted), formatted);
+        assert!(s.is_packed(), "reading a packed screen leaves it packed");
         s.process(b"\r\nfive");
+        assert!(!s.is_packed(), "output brings it back");
         let history: Vec<_> = s
             .state()
             .history
@@ -428,7 +479,7 @@ mod tests {
             .collect();
         assert_eq!(history, ["one", "two"]);
         assert!(
-            s.screen().cell(2, 0).is_some_and(|c| c.bold()),
+            s.with_screen(|screen| screen.cell(2, 0).is_some_and(vt100::Cell::bold)),
             "still bold"
         );
     }
@@ -441,7 +492,36 @@ mod tests {
         s.process(b"1mred");
         assert!(s.pack() > 0);
         s.process(b" more");
-        let cell = s.screen().cell(0, 9).cloned();
+        let cell = s.with_screen(|screen| screen.cell(0, 9).cloned());
         assert!(cell.is_some_and(|c| c.contents() == "m" && c.fgcolor() == vt100::Color::Idx(1)));
+    }
+
+    #[test]
+    fn a_packed_screen_is_replaced_only_if_nothing_changed_meanwhile() {
+        let mut s = Shadow::new(size(20, 3), 100);
+        s.process(b"before");
+        let job = s.screen_to_pack().expect("live, between sequences");
+        let packed = PackedScreen::pack(&job.screen).expect("packs");
+        s.process(b" after");
+        assert_eq!(s.install_packed(&job, packed), 0);
+        assert!(!s.is_packed());
+        assert!(s.with_screen(vt100::Screen::contents).contains("after"));
+        // Tried a moment ago: not again so soon.
+        assert!(s.screen_to_pack().is_none());
+    }
+
+    #[test]
+    fn a_packed_screen_grows_as_the_live_one_would() {
+        let output = b"1\r\n2\r\n3\r\n4\r\n5\r\n$ ";
+        let (mut live, mut packed) = (Shadow::new(size(10, 4), 100), Shadow::new(size(10, 4), 100));
+        live.process(output);
+        packed.process(output);
+        assert!(packed.pack() > 0 && packed.is_packed());
+        live.resize(size(10, 6));
+        packed.resize(size(10, 6));
+        assert_eq!(
+            packed.with_screen(vt100::Screen::state_formatted),
+            live.with_screen(vt100::Screen::state_formatted)
+        );
     }
 }

@@ -219,7 +219,7 @@ fn parse(session: &Session, batch: ParseBatch) -> Vec<u8> {
             let at = (seq - batch.start) as usize;
             shadow.process(&batch.bytes[done..at]);
             done = at;
-            replies.push(query.answer(shadow.screen().cursor_position()));
+            replies.push(query.answer(shadow.with_screen(vt100::Screen::cursor_position)));
         }
         shadow.process(&batch.bytes[done..]);
         shadow.seq = end;

@@ -22,11 +22,13 @@ enum Inside {
     Osc,
     /// DCS, SOS, PM or APC (`ESC P`, `X`, `^`, `_`), until ST.
     String,
+    /// Not known (the parser failed mid-batch): until the next ESC, CAN or SUB.
+    Unknown,
 }
 
 /// Follows the output a batch at a time: a backwards search for the batch's
 /// last ESC, then a look at what follows it.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, Copy)]
 pub struct StreamEnd {
     inside: Inside,
     /// The last bytes of the output, for a UTF-8 character cut at the end.
@@ -54,6 +56,12 @@ impl StreamEnd {
                 return;
             }
         }
+    }
+
+    /// Forgets where the output stopped: the parser failed partway through a
+    /// batch, and its state is whatever it was when it failed.
+    pub fn lose_track(&mut self) {
+        self.inside = Inside::Unknown;
     }
 
     /// True when the output so far ends between characters and sequences.
@@ -158,6 +166,20 @@ mod tests {
             &smiley[1..2],
             &smiley[2..3]
         ]));
+    }
+
+    #[test]
+    fn lost_track_lasts_until_an_escape_or_a_cancel() {
+        let mut end = StreamEnd::default();
+        end.push(b"text");
+        end.lose_track();
+        end.push(b"more text");
+        assert!(!end.at_boundary());
+        end.push(b"\x1b[m after");
+        assert!(end.at_boundary());
+        end.lose_track();
+        end.push(b"\x18");
+        assert!(end.at_boundary());
     }
 
     #[test]

@@ -104,6 +104,6 @@ mod tests {
         );
         shadow.process(&as_pty_output(&tui_bytes(256 * 1024, 120, 40)));
         assert!(shadow.state().history.is_empty(), "nothing scrolled off");
-        assert!(shadow.screen().contents().contains('│'));
+        assert!(shadow.with_screen(|screen| screen.contents()).contains('│'));
     }
 }
