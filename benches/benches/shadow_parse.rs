@@ -107,35 +107,48 @@ fn tokenizer_rate(c: &mut Criterion) {
     group.finish();
 }
 
+/// The screen each workload leaves, at rest behind a prompt.
+fn idle_after(tail: &[u8]) -> Shadow {
+    let size = Size {
+        cols: COLS,
+        rows: ROWS,
+    };
+    let mut shadow = Shadow::new(size, 0);
+    shadow.process(tail);
+    shadow.process(b"\x1b[m\r\n$ ");
+    shadow
+}
+
 /// Packing the screen each workload leaves (the parser thread's work when a
-/// session turns idle), then rebuilding it once (as a read or output would).
-fn pack_and_rebuild(c: &mut Criterion) {
+/// session turns idle), and reading a packed one (a temporary rebuild, on the
+/// I/O thread for an attach, a capture or a `send`).
+fn pack_and_read(c: &mut Criterion) {
     let mut group = c.benchmark_group("pack an idle screen");
     group.sample_size(20);
     for (name, bytes) in &workloads() {
         let tail = &bytes[bytes.len().saturating_sub(256 * 1024)..];
         group.bench_function(*name, |b| {
             b.iter_batched(
-                || {
-                    let size = Size {
-                        cols: COLS,
-                        rows: ROWS,
-                    };
-                    let mut shadow = Shadow::new(size, 0);
-                    shadow.process(tail);
-                    shadow.process(b"\x1b[m\r\n$ ");
-                    shadow
-                },
+                || idle_after(tail),
                 |mut shadow| {
                     assert!(shadow.pack() > 0 && shadow.is_packed(), "{name} packs");
-                    std::hint::black_box(shadow.with_screen(|screen| screen.cursor_position()))
+                    shadow
                 },
                 BatchSize::SmallInput,
             )
         });
     }
     group.finish();
+    let mut group = c.benchmark_group("read a packed screen");
+    for (name, bytes) in &workloads() {
+        let mut shadow = idle_after(&bytes[bytes.len().saturating_sub(256 * 1024)..]);
+        assert!(shadow.pack() > 0, "{name} packs");
+        group.bench_function(*name, |b| {
+            b.iter(|| shadow.with_screen(|screen| screen.cursor_position()))
+        });
+    }
+    group.finish();
 }
 
-criterion_group!(benches, parse_rate, tokenizer_rate, pack_and_rebuild);
+criterion_group!(benches, parse_rate, tokenizer_rate, pack_and_read);
 criterion_main!(benches);
