@@ -87,32 +87,27 @@ pub fn end_pty_child(child: &mut Box<dyn portable_pty::Child + Send + Sync>) {
 
 /// Resident memory of a process, in KiB (VmRSS from /proc).
 pub fn rss_kib(pid: u32) -> Result<u64> {
-    let path = format!("/proc/{pid}/status");
-    let status = std::fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
-    let line = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .with_context(|| format!("no VmRSS in {path}"))?;
-    line.split_whitespace()
-        .nth(1)
-        .and_then(|kib| kib.parse().ok())
-        .with_context(|| format!("bad VmRSS line {line:?}"))
+    proc_kib(&format!("/proc/{pid}/status"), "VmRSS:")
 }
 
 /// Memory the process allocated itself, in KiB: its anonymous pages (heap,
 /// stacks, data it wrote; `Anonymous` in /proc/PID/smaps_rollup), without the
 /// code and libraries it maps from files.
 pub fn anonymous_kib(pid: u32) -> Result<u64> {
-    let path = format!("/proc/{pid}/smaps_rollup");
-    let rollup = std::fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
-    let line = rollup
+    proc_kib(&format!("/proc/{pid}/smaps_rollup"), "Anonymous:")
+}
+
+/// The KiB figure on the line of `path` that starts with `key`.
+fn proc_kib(path: &str, key: &str) -> Result<u64> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {path}"))?;
+    let line = text
         .lines()
-        .find(|l| l.starts_with("Anonymous:"))
-        .with_context(|| format!("no Anonymous in {path}"))?;
+        .find(|l| l.starts_with(key))
+        .with_context(|| format!("no {key} in {path}"))?;
     line.split_whitespace()
         .nth(1)
         .and_then(|kib| kib.parse().ok())
-        .with_context(|| format!("bad Anonymous line {line:?}"))
+        .with_context(|| format!("bad {key} line {line:?}"))
 }
 
 /// Starts `cmd` in a new 120x40 pty. Only the program keeps the slave, so its end

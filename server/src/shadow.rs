@@ -383,6 +383,15 @@ mod tests {
         Size { cols, rows }
     }
 
+    /// The last ten history lines without their SGR sequences.
+    fn plain_history(s: &Shadow) -> Vec<String> {
+        s.state()
+            .history
+            .last(10)
+            .map(crate::history::plain_text)
+            .collect()
+    }
+
     #[test]
     fn lines_leaving_the_main_screen_become_history() {
         let mut s = Shadow::new(size(20, 3), 100);
@@ -391,13 +400,7 @@ mod tests {
         assert_eq!(lines.len(), 1);
         assert_eq!(lines[0], "one");
         s.process(b"\r\nfive");
-        let lines: Vec<_> = s
-            .state()
-            .history
-            .last(10)
-            .map(crate::history::plain_text)
-            .collect();
-        assert_eq!(lines, ["one", "two"]);
+        assert_eq!(plain_history(&s), ["one", "two"]);
     }
 
     #[test]
@@ -471,13 +474,7 @@ mod tests {
         assert!(s.is_packed(), "reading a packed screen leaves it packed");
         s.process(b"\r\nfive");
         assert!(!s.is_packed(), "output brings it back");
-        let history: Vec<_> = s
-            .state()
-            .history
-            .last(10)
-            .map(crate::history::plain_text)
-            .collect();
-        assert_eq!(history, ["one", "two"]);
+        assert_eq!(plain_history(&s), ["one", "two"]);
         assert!(
             s.with_screen(|screen| screen.cell(2, 0).is_some_and(vt100::Cell::bold)),
             "still bold"
