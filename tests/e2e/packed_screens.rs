@@ -46,6 +46,22 @@ fn an_idle_session_packs_its_screen_and_nothing_shows_it() {
         "capture after packing"
     );
 
+    // A read-only viewer of another size is drawn from the screen, clipped.
+    let mut small = Term::symp(&home, &["attach", "agent", "--read-only"], 60, 20);
+    small.wait_for_text("waiting>");
+    small.with_screen(|s| {
+        let red = s.cell(0, 0).expect("cell");
+        assert!(red.bold() && red.fgcolor() == vt100::Color::Idx(1));
+        assert!(
+            s.contents().contains("line two \u{2713} \u{6f22}"),
+            "{}",
+            s.contents()
+        );
+    });
+    small.type_bytes(b"\x1c");
+    small.wait_for_text("[detached from agent]");
+    assert_eq!(small.wait_exit(), 0);
+
     let mut term = Term::symp(&home, &["attach", "agent"], 80, 24);
     term.wait_for_text("waiting>");
     term.with_screen(|s| {
