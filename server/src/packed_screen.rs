@@ -18,6 +18,11 @@ impl PackedScreen {
     /// region, origin mode now, a saved cursor waiting to wrap).
     pub fn pack(screen: &vt100::Screen) -> Option<Self> {
         let (rows, cols) = screen.size();
+        // Too small to be worth it, and where vt100 has edge cases of its own
+        // (a review found probes of one-column screens that make it panic).
+        if rows.get() < 2 || cols.get() < 4 {
+            return None;
+        }
         let packed = Self {
             rows,
             cols,
