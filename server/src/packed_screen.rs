@@ -14,8 +14,9 @@ pub struct PackedScreen {
 
 impl PackedScreen {
     /// Packs `screen`, parsed up to a boundary between sequences. None when the
-    /// bytes cannot rebuild it exactly: a probe tells the two apart (a scroll
-    /// region, origin mode now, a saved cursor waiting to wrap).
+    /// bytes cannot rebuild it exactly: a probe tells the two apart (origin mode
+    /// now, a scroll region on the screen not in use, a saved cursor waiting to
+    /// wrap).
     pub fn pack(screen: &vt100::Screen) -> Option<Self> {
         let (rows, cols) = screen.size();
         // Too small to be worth it, and where vt100 has edge cases of its own
@@ -56,11 +57,12 @@ impl PackedScreen {
     }
 }
 
-/// Bytes that take a fresh screen to `screen`'s state. For each of the two
-/// screens (the one not in use first, entered with mode 47, which neither clears
-/// nor moves the cursor): the cursor `ESC 8` returns to, then vt100's own restore
-/// (contents, cursor, attributes; input modes for the one in use). Then, when
-/// needed, the character that `CSI b` repeats, printed and erased.
+/// Bytes that take a fresh screen to `screen`'s state. First the lines scrolled
+/// off the top. For each of the two screens (the one not in use first, entered
+/// with mode 47, which neither clears nor moves the cursor): the cursor `ESC 8`
+/// returns to, then vt100's own restore (contents, cursor, attributes; input
+/// modes for the one in use). Then the scroll region of the one in use, and,
+/// when needed, the character that `CSI b` repeats, printed and erased.
 fn rebuild_sequence(screen: &vt100::Screen) -> Option<String> {
     let (rows, cols) = screen.size();
     let mut out = String::new();
@@ -92,6 +94,13 @@ fn rebuild_sequence(screen: &vt100::Screen) -> Option<String> {
     }
     write_saved_cursor(&mut out, screen);
     out.push_str(&screen.state_formatted());
+    // A scroll region goes after the contents (vt100 places rows with line
+    // feeds, which would scroll inside it); setting one moves the cursor home.
+    if let Some((top, bottom)) = scroll_region(screen) {
+        let _ = write!(out, "\x1b[{};{}r", top + 1, bottom + 1);
+        out.push_str(&screen.cursor_state_formatted());
+        out.push_str(&screen.attributes_formatted());
+    }
 
     let wanted = last_printed(screen);
     let mut so_far = vt100::Parser::new(rows, cols, 0);
@@ -129,6 +138,19 @@ fn scrolled_off(screen: &vt100::Screen) -> u16 {
     let grown = rows.saturating_add(SCROLLED_OFF_COUNTED);
     main.screen_mut().set_size(nonzero(grown), NonZeroU16::MIN);
     main.screen().cursor_position().0 - before
+}
+
+/// The scroll region of the screen in use, unless it is the whole screen: its
+/// top is where origin mode sends the cursor home, its bottom where the cursor
+/// stops going down in origin mode.
+fn scroll_region(screen: &vt100::Screen) -> Option<(u16, u16)> {
+    let top = probe(screen, b"\x1b[?6h").screen().cursor_position().0;
+    let bottom = probe(screen, b"\x1b[?6h\x1b[999;1H")
+        .screen()
+        .cursor_position()
+        .0;
+    let last_row = screen.size().0.get() - 1;
+    (top != 0 || bottom != last_row).then_some((top, bottom))
 }
 
 /// Saves a cursor as the one `screen`'s `ESC 8` returns to: where, with what
@@ -359,7 +381,9 @@ mod tests {
         ] {
             let _ = round_trip(output, MORE);
         }
-        assert!(round_trip(b"\x1b[2;4rregion", b"").is_none());
+        // A scroll region is recreated; origin mode on top of one is not.
+        assert!(round_trip(b"\x1b[2;4rregion", MORE).is_some());
+        assert!(round_trip(b"\x1b[2;4r\x1b[?6hin origin mode", b"").is_none());
     }
 
     /// Random output made of the sequences whose state vt100 keeps: whatever
@@ -424,7 +448,8 @@ mod tests {
     #[test]
     fn a_scroll_region_down_to_the_last_row_is_not_lost() {
         // A fixed status line above a region that ends at the bottom.
-        let _ = round_trip(b"status line\x1b[2;6r\x1b[6;1H$ ", b"\r\nmore\r\n");
+        let packed = round_trip(b"status line\x1b[2;6r\x1b[6;1H$ ", b"\r\nmore\r\n");
+        assert!(packed.is_some(), "the region is recreated");
     }
 
     #[test]
