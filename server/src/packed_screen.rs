@@ -268,7 +268,8 @@ fn probes(rows: u16) -> Vec<Vec<u8>> {
         b"\x1b[2;3r\x1b[HX",
         // A cursor waiting to wrap; the current attributes.
         b"W",
-        // Origin mode: home is the top of the scroll region.
+        // Home, and the farthest corner a cursor move reaches (in origin mode,
+        // the scroll region's).
         b"\x1b[HO\x1b[999;999HP",
         // The character `CSI b` repeats.
         b"\x1b[?6l\x1b[2J\x1b[H\x1b[b",
