@@ -9,6 +9,9 @@ use std::num::NonZeroU16;
 pub struct PackedScreen {
     rows: NonZeroU16,
     cols: NonZeroU16,
+    /// Lines scrolled off the top of the main screen, as vt100 counts them
+    /// (see `scrolled_off`).
+    scrolled_off: u32,
     bytes: Box<[u8]>,
 }
 
@@ -27,6 +30,7 @@ impl PackedScreen {
         let packed = Self {
             rows,
             cols,
+            scrolled_off: scrolled_off(screen),
             bytes: rebuild_sequence(screen)?.into_bytes().into_boxed_slice(),
         };
         indistinguishable(screen, packed.rebuild().screen()).then_some(packed)
@@ -34,7 +38,7 @@ impl PackedScreen {
 
     /// The packed size in bytes.
     pub fn len(&self) -> usize {
-        self.bytes.len()
+        std::mem::size_of::<Self>() + self.bytes.len()
     }
 
     /// Rows and columns of the packed screen.
@@ -51,14 +55,14 @@ impl PackedScreen {
 
     /// A parser whose screen is this one again.
     pub fn rebuild(&self) -> vt100::Parser {
-        let mut parser = vt100::Parser::new(self.rows, self.cols, 0);
+        let mut parser = with_scrolled_off(self.scrolled_off, self.rows, self.cols);
         parser.process(&self.bytes);
         parser
     }
 }
 
-/// Bytes that take a fresh screen to `screen`'s state. First the lines scrolled
-/// off the top. For each of the two screens (the one not in use first, entered
+/// Bytes that take a fresh screen (counting `scrolled_off` lines) to `screen`'s
+/// state. For each of the two screens (the one not in use first, entered
 /// with mode 47, which neither clears nor moves the cursor): the cursor `ESC 8`
 /// returns to, then vt100's own restore (contents, cursor, attributes; input
 /// modes for the one in use). Then the scroll region of the one in use, and,
@@ -66,15 +70,6 @@ impl PackedScreen {
 fn rebuild_sequence(screen: &vt100::Screen) -> Option<String> {
     let (rows, cols) = screen.size();
     let mut out = String::new();
-    // First, as many lines scrolled off the main screen (up to a bound) as the
-    // original had: growing the screen brings that many rows back at the top.
-    let scrolled_off = scrolled_off(screen);
-    for _ in 0..scrolled_off / rows.get() {
-        let _ = write!(out, "\x1b[{}S", rows.get());
-    }
-    if !scrolled_off.is_multiple_of(rows.get()) {
-        let _ = write!(out, "\x1b[{}S", scrolled_off % rows.get());
-    }
     if screen.alternate_screen() {
         let main = probe(screen, b"\x1b[?47l");
         write_saved_cursor(&mut out, main.screen());
@@ -123,21 +118,59 @@ fn rebuild_sequence(screen: &vt100::Screen) -> Option<String> {
     Some(out)
 }
 
-/// A screen grown by more rows than this at once would differ once rebuilt: it
-/// would bring back rows at the top only up to here. Terminals do not grow by
-/// a thousand rows.
-const SCROLLED_OFF_COUNTED: u16 = 1024;
+/// vt100 counts the lines scrolled off the top of the main screen (as an
+/// unbounded terminal would keep them) and, when the screen grows, brings back
+/// a row at the top for each, as far as the count goes. A rebuilt screen gets
+/// the same count, up to this: it differs only once the screen has grown by
+/// more rows than this in all since it was packed, with no output scrolling
+/// lines off in between (each pack counts afresh).
+const SCROLLED_OFF_COUNTED: u32 = 65_535;
+
+/// Rows a one-column copy grows by at a time to count, and the height of the
+/// one-column screen that scrolls to set the count: the cost is a row each.
+const COUNTING_ROWS: u16 = 1024;
 
 /// How many lines scrolled off the top of the main screen, up to
-/// `SCROLLED_OFF_COUNTED`: the rows a copy one column wide brings back at the
-/// top (the cursor moves down by as many) when it grows by that many.
-fn scrolled_off(screen: &vt100::Screen) -> u16 {
-    let mut main = probe(screen, b"\x1b[?47l");
-    let before = main.screen().cursor_position().0;
-    let rows = main.screen().size().0.get();
-    let grown = rows.saturating_add(SCROLLED_OFF_COUNTED);
-    main.screen_mut().set_size(nonzero(grown), NonZeroU16::MIN);
-    main.screen().cursor_position().0 - before
+/// `SCROLLED_OFF_COUNTED`. A one-column copy, cursor at home, grows by
+/// `COUNTING_ROWS`: the cursor moves down by the rows brought back. With the
+/// cursor at home, shrinking back scrolls nothing off, so it can grow again.
+fn scrolled_off(screen: &vt100::Screen) -> u32 {
+    let mut main = probe(screen, b"\x1b[?47l\x1b[?6l");
+    let rows = main.screen().size().0;
+    let grown = nonzero(rows.get().saturating_add(COUNTING_ROWS));
+    main.screen_mut().set_size(rows, NonZeroU16::MIN);
+    let mut counted = 0;
+    loop {
+        main.process(b"\x1b[H");
+        main.screen_mut().set_size(grown, NonZeroU16::MIN);
+        let brought_back = main.screen().cursor_position().0;
+        counted += u32::from(brought_back);
+        if brought_back < grown.get() - rows.get() || counted >= SCROLLED_OFF_COUNTED {
+            return counted.min(SCROLLED_OFF_COUNTED);
+        }
+        main.process(b"\x1b[H");
+        main.screen_mut().set_size(rows, NonZeroU16::MIN);
+    }
+}
+
+/// A fresh parser of `rows` x `cols` whose main screen counts `lines` scrolled
+/// off. Scrolling counts them; a one-column screen at least `COUNTING_ROWS`
+/// tall scrolls that many lines at a time, a row each, before taking its size
+/// (a shrink with the cursor at home scrolls nothing off).
+fn with_scrolled_off(lines: u32, rows: NonZeroU16, cols: NonZeroU16) -> vt100::Parser {
+    if lines == 0 {
+        return vt100::Parser::new(rows, cols, 0);
+    }
+    let tall = rows.max(nonzero(COUNTING_ROWS));
+    let mut parser = vt100::Parser::new(tall, NonZeroU16::MIN, 0);
+    let mut left = lines;
+    while left > 0 {
+        let step = left.min(u32::from(tall.get()));
+        parser.process(format!("\x1b[{step}S").as_bytes());
+        left -= step;
+    }
+    parser.screen_mut().set_size(rows, cols);
+    parser
 }
 
 /// The scroll region of the screen in use, unless it is the whole screen: its
@@ -365,7 +398,7 @@ mod tests {
     #[test]
     fn a_blank_screen_packs_to_a_few_bytes() {
         let packed = round_trip(b"", MORE);
-        assert!(packed.is_some_and(|len| len < 64), "{packed:?}");
+        assert!(packed.is_some_and(|len| len < 100), "{packed:?}");
     }
 
     #[test]
@@ -479,5 +512,44 @@ mod tests {
         let parser = screen_after(6, 20, "\x1b[2;1Ha\x1b[1;1H\u{4f60}".as_bytes());
         assert_eq!(blank_spot(parser.screen()), Some((0, 2)));
         assert!(PackedScreen::pack(parser.screen()).is_some());
+    }
+
+    #[test]
+    fn scrolled_off_lines_last_through_many_resizes() {
+        // 2,000 lines scrolled off, then the screen shrinks and grows again and
+        // again (a phone and a desktop taking turns), its program redrawing
+        // from the top: each growth brings back rows counted before packing.
+        let mut output = Vec::new();
+        for i in 0..2000 {
+            output.extend_from_slice(format!("line {i}\r\n").as_bytes());
+        }
+        let mut original = screen_after(6, 20, &output);
+        let packed = PackedScreen::pack(original.screen()).expect("packs");
+        let mut unpacked = screen_after(6, 20, b"");
+        packed.unpack_into(&mut unpacked);
+        for cycle in 0..600 {
+            for parser in [&mut original, &mut unpacked] {
+                parser.process(b"\x1b[H\x1b[2Jprompt");
+                parser.screen_mut().set_size(nonzero(2), nonzero(20));
+                parser.screen_mut().set_size(nonzero(6), nonzero(20));
+            }
+            assert_eq!(
+                unpacked.screen().state_formatted(),
+                original.screen().state_formatted(),
+                "cycle {cycle}"
+            );
+        }
+    }
+
+    #[test]
+    fn scrolled_off_is_counted_past_a_thousand() {
+        let mut output = Vec::new();
+        for i in 0..3000 {
+            output.extend_from_slice(format!("{i}\r\n").as_bytes());
+        }
+        let parser = screen_after(6, 20, &output);
+        assert_eq!(scrolled_off(parser.screen()), 2995);
+        let packed = PackedScreen::pack(parser.screen()).expect("packs");
+        assert_eq!(scrolled_off(packed.rebuild().screen()), 2995);
     }
 }
