@@ -6,6 +6,8 @@
 use std::fmt::Write as _;
 use std::num::NonZeroU16;
 
+use crate::shadow::nonzero;
+
 pub struct PackedScreen {
     rows: NonZeroU16,
     cols: NonZeroU16,
@@ -79,7 +81,8 @@ fn rebuild_sequence(screen: &vt100::Screen) -> Option<String> {
         // What an earlier program left on the alternate screen shows again
         // through mode 47 (1049 clears it).
         let alternate = probe(screen, b"\x1b[?47h");
-        let unused = probe(&blank(rows, cols), b"\x1b[?47h");
+        let mut unused = vt100::Parser::new(rows, cols, 0);
+        unused.process(b"\x1b[?47h");
         if alternate.screen().state_formatted() != unused.screen().state_formatted() {
             out.push_str("\x1b[?47h");
             write_saved_cursor(&mut out, alternate.screen());
@@ -277,10 +280,6 @@ fn same(a: &vt100::Screen, b: &vt100::Screen) -> bool {
         && a.state_formatted() == b.state_formatted()
 }
 
-fn nonzero(n: u16) -> NonZeroU16 {
-    NonZeroU16::new(n).unwrap_or(NonZeroU16::MIN)
-}
-
 fn probes(rows: u16) -> Vec<Vec<u8>> {
     // Every row marked, then a reverse index at the top or a line feed at the
     // bottom: they scroll only inside the scroll region. Apart, as together
@@ -319,10 +318,6 @@ fn probes(rows: u16) -> Vec<Vec<u8>> {
     .iter()
     .map(|input| input.to_vec())
     .collect()
-}
-
-fn blank(rows: NonZeroU16, cols: NonZeroU16) -> vt100::Screen {
-    vt100::Parser::new(rows, cols, 0).screen().clone()
 }
 
 /// `screen` after `input`, on a copy.

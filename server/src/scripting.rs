@@ -103,14 +103,15 @@ fn capture(session: &Session, ansi: bool, range: HistoryRange) -> Capture {
     let size = shadow.size();
     let state = shadow.state();
     let status = session.status();
-    shadow.with_screen(|screen| capture_screen(screen, state, size, (ansi, range), status))
+    shadow.with_screen(|screen| capture_screen(screen, state, size, ansi, range, status))
 }
 
 fn capture_screen(
     screen: &vt100::Screen,
     state: &ShadowState,
     size: Size,
-    (ansi, range): (bool, HistoryRange),
+    ansi: bool,
+    range: HistoryRange,
     status: Status,
 ) -> Capture {
     let rows: Vec<String> = if ansi {

@@ -322,23 +322,20 @@ impl Session {
         let Some(job) = self.shadow().screen_to_pack() else {
             return;
         };
-        let packed = PackedScreen::pack(&job.screen);
-        let (bytes, freed) = match packed {
+        let freed = match PackedScreen::pack(&job.screen) {
             Some(packed) => {
                 let bytes = packed.len();
-                (Some(bytes), self.shadow().install_packed(&job, packed))
+                let freed = self.shadow().install_packed(&job, packed);
+                if freed > 0 {
+                    tracing::debug!(session = %self.meta.name, bytes, "screen packed");
+                }
+                freed
             }
-            None => (None, 0),
-        };
-        match bytes {
-            Some(bytes) if freed > 0 => {
-                tracing::debug!(session = %self.meta.name, bytes, "screen packed");
-            }
-            Some(_) => {}
             None => {
                 tracing::debug!(session = %self.meta.name, "screen not packed: it would not rebuild exactly");
+                0
             }
-        }
+        };
         // Probing held about four copies of the screen at a time.
         self.reclaim.released(freed + 4 * job.cell_bytes());
     }

@@ -157,7 +157,8 @@ impl PackJob {
     }
 }
 
-fn nonzero(n: u16) -> NonZeroU16 {
+/// A size as vt100 takes it (0 as 1).
+pub(crate) fn nonzero(n: u16) -> NonZeroU16 {
     NonZeroU16::new(n).unwrap_or(NonZeroU16::MIN)
 }
 
@@ -179,12 +180,14 @@ impl Shadow {
 
     pub fn process(&mut self, bytes: &[u8]) {
         self.changes += 1;
-        // Should vt100 fail partway through, its parser state is unknown.
-        let before = self.stream_end;
-        self.stream_end.lose_track();
         self.live().process(bytes);
-        self.stream_end = before;
         self.stream_end.push(bytes);
+    }
+
+    /// vt100 failed partway through a batch: where its parser stopped is
+    /// unknown, so no packing until the output shows it again.
+    pub fn lose_track(&mut self) {
+        self.stream_end.lose_track();
     }
 
     pub fn resize(&mut self, size: Size) {
@@ -269,14 +272,6 @@ impl Shadow {
         match PackedScreen::pack(&job.screen) {
             Some(packed) => self.install_packed(&job, packed),
             None => 0,
-        }
-    }
-
-    /// The packed screen's size in bytes, if packed.
-    pub fn packed_len(&self) -> usize {
-        match &self.screen {
-            Screen::Live(_) => 0,
-            Screen::Packed { screen, .. } => screen.len(),
         }
     }
 

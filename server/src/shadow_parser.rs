@@ -174,6 +174,7 @@ fn skip_failed_batch(session: &Session, end: u64, queries: usize) {
     {
         let mut shadow = session.shadow();
         shadow.seq = shadow.seq.max(end);
+        shadow.lose_track();
     }
     if session.log.parsed() < end {
         session.log.mark_parsed(end, queries);

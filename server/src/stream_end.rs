@@ -28,7 +28,7 @@ enum Inside {
 
 /// Follows the output a batch at a time: a backwards search for the batch's
 /// last ESC, then a look at what follows it.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default)]
 pub struct StreamEnd {
     inside: Inside,
     /// The last bytes of the output, for a UTF-8 character cut at the end.
