@@ -76,7 +76,7 @@ enum Mode {
 
 /// Draws the client from scratch and picks its mode for the current sizes.
 fn redraw(session: &Session, client: Size, replay: usize) -> (Mode, Vec<u8>) {
-    let shadow = session.shadow();
+    let mut shadow = session.shadow();
     if shadow.size() == client {
         let (cursor, bytes) = shadow.redraw_at_seq(replay);
         (Mode::Raw { cursor }, bytes)

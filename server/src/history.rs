@@ -43,6 +43,23 @@ impl History {
         }
     }
 
+    /// Counts `rows` lines as pushed without keeping them: at least `max_lines`
+    /// newer lines follow them (and so every line held now), as when a flood was
+    /// skimmed (`skim.rs`). Equal to pushing them and the rest after.
+    pub fn skip_evicted(&mut self, rows: u64) {
+        if self.max_lines == 0 || rows == 0 {
+            return;
+        }
+        self.pushed += rows;
+        self.lines.clear();
+        self.bytes = 0;
+    }
+
+    /// The most lines it keeps.
+    pub fn max_lines(&self) -> usize {
+        self.max_lines
+    }
+
     pub fn len(&self) -> usize {
         self.lines.len()
     }

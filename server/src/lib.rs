@@ -29,6 +29,7 @@ pub mod session;
 pub mod shadow;
 mod shadow_parser;
 pub mod socket;
+mod skim;
 mod stream_end;
 mod sync;
 pub mod transcript;

@@ -99,19 +99,39 @@ async fn send(session: &Session, parts: Vec<SendPart>) -> Result<()> {
 }
 
 fn capture(session: &Session, ansi: bool, range: HistoryRange) -> Capture {
-    let shadow = session.shadow();
+    let mut shadow = session.shadow();
     let size = shadow.size();
-    let state = shadow.state();
     let status = session.status();
-    shadow.with_screen(|screen| capture_screen(screen, state, size, ansi, range, status))
+    let history = history_lines(shadow.history(), ansi, range);
+    let state = shadow.state();
+    shadow.with_screen(|screen| capture_screen(screen, state, history, size, ansi, status))
+}
+
+/// The history lines a capture asked for, oldest first.
+fn history_lines(history: &History, ansi: bool, range: HistoryRange) -> Vec<String> {
+    let wanted = match range {
+        HistoryRange::None => 0,
+        HistoryRange::Lines(n) => n as usize,
+        HistoryRange::All => history.len(),
+    };
+    history
+        .last(wanted)
+        .map(|line| {
+            if ansi {
+                format!("{line}\x1b[m")
+            } else {
+                plain_text(line).trim_end().to_owned()
+            }
+        })
+        .collect()
 }
 
 fn capture_screen(
     screen: &vt100::Screen,
     state: &ShadowState,
+    history: Vec<String>,
     size: Size,
     ansi: bool,
-    range: HistoryRange,
     status: Status,
 ) -> Capture {
     let rows: Vec<String> = if ansi {
@@ -125,23 +145,6 @@ fn capture_screen(
             .map(|r| r.trim_end().to_owned())
             .collect()
     };
-    let history_len = state.history.len();
-    let wanted = match range {
-        HistoryRange::None => 0,
-        HistoryRange::Lines(n) => n as usize,
-        HistoryRange::All => history_len,
-    };
-    let history = state
-        .history
-        .last(wanted)
-        .map(|line| {
-            if ansi {
-                format!("{line}\x1b[m")
-            } else {
-                plain_text(line).trim_end().to_owned()
-            }
-        })
-        .collect();
     Capture {
         history,
         rows,
@@ -236,9 +239,9 @@ async fn screen_matches(
     history: &mut Option<HistoryText>,
 ) -> bool {
     let screen = {
-        let shadow = session.shadow();
+        let mut shadow = session.shadow();
         if let Some(history) = history.as_mut() {
-            history.catch_up(&shadow.state().history);
+            history.catch_up(shadow.history());
         }
         shadow.with_screen(vt100::Screen::contents)
     };

@@ -148,7 +148,7 @@ impl Session {
                 return Some((seq, bytes));
             }
         }
-        let shadow = self.shadow();
+        let mut shadow = self.shadow();
         if shadow.size() != size {
             return None;
         }

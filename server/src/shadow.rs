@@ -1,21 +1,29 @@
 //! The session's memory of its terminal: a vt100 screen (no scrollback inside vt100)
 //! plus our own compact history, the title and the modes vt100 does not replay.
 //! Used to draw attaching clients, resync lagging ones, answer queries and capture.
-//! An idle session's screen can be packed, and is rebuilt when next needed.
+//! An idle session's screen can be packed, and is rebuilt when next needed; a
+//! flood's departing rows can be skimmed, and the ones history keeps formatted later.
 
 use std::fmt::Write as _;
 use std::num::NonZeroU16;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
 use symp_protocol::Size;
 
 use crate::history::History;
 use crate::packed_screen::PackedScreen;
+use crate::skim::{RowRate, Skim, SKIM_MAX_BYTES};
 use crate::stream_end::StreamEnd;
 
 /// Events and state vt100 reports through callbacks.
 pub struct ShadowState {
-    pub history: History,
+    /// Read through `Shadow::history`, which first formats any rows skimmed.
+    history: History,
+    /// Rows that ever left the top of the main screen.
+    departed: u64,
+    /// During a flood: rows leaving are counted, not formatted (`skim.rs`).
+    skimming: bool,
     pub title: String,
     /// How many times the title changed (to notice a change without comparing text).
     pub title_changes: u64,
@@ -86,6 +94,10 @@ impl vt100::Callbacks for ShadowState {
         if alternate_screen {
             return;
         }
+        self.departed += 1;
+        if self.skimming || self.history.max_lines() == 0 {
+            return;
+        }
         self.scratch.clear();
         // Each line starts from default attributes so it stands alone.
         let mut state = vt100::capture::BasicFormattedCaptureState::new();
@@ -102,6 +114,8 @@ impl ShadowState {
     fn new(scrollback_lines: usize) -> Self {
         Self {
             history: History::new(scrollback_lines),
+            departed: 0,
+            skimming: false,
             title: String::new(),
             title_changes: 0,
             bells: 0,
@@ -124,7 +138,16 @@ pub struct Shadow {
     last_pack_try: Option<Instant>,
     /// The output seq this screen is current to.
     pub seq: u64,
+    /// Rows skimmed during a flood, waiting to be formatted into history.
+    skim: Option<Box<Skim>>,
+    /// Bytes ever parsed, and (with rows departed) where the rate rows leave at
+    /// was last measured from.
+    parsed_bytes: u64,
+    rate_from: (u64, u64),
 }
+
+/// A flood is skimmed until less than this waits behind the parser's batch.
+const SKIM_UNTIL_BACKLOG: u64 = 64 * 1024;
 
 /// Packing is tried at most this often: an idle session that repaints the same
 /// picture asks at every sample (ten times a second), its output rebuilds the
@@ -175,6 +198,9 @@ impl Shadow {
             changes: 0,
             last_pack_try: None,
             seq: 0,
+            skim: None,
+            parsed_bytes: 0,
+            rate_from: (0, 0),
         }
     }
 
@@ -182,15 +208,139 @@ impl Shadow {
         self.changes += 1;
         self.live().process(bytes);
         self.stream_end.push(bytes);
+        self.parsed_bytes += bytes.len() as u64;
+        if self.skim.is_some() {
+            self.skimmed(bytes);
+        }
+    }
+
+    /// Keeps skimmed output (and now and then a copy of the screen) to format
+    /// the rows history keeps later.
+    fn skimmed(&mut self, bytes: &[u8]) {
+        let (Some(skim), Screen::Live(parser)) = (self.skim.as_mut(), &self.screen) else {
+            return;
+        };
+        skim.push(bytes);
+        let departed = parser.callbacks().departed;
+        let at_boundary = self.stream_end.at_boundary();
+        skim.mark_if_due(departed, at_boundary, || parser.screen().clone());
+        if skim.bytes() > SKIM_MAX_BYTES {
+            self.settle_history();
+        }
+    }
+
+    /// Before a batch of the parser's, with `backlog` bytes waiting behind it:
+    /// starts skimming a flood of lines, or stops (formatting the rows skimmed).
+    /// Returns the bytes let go.
+    pub fn pace_history(&mut self, backlog: u64) -> usize {
+        let Screen::Live(parser) = &self.screen else {
+            return 0;
+        };
+        let state = parser.callbacks();
+        let rate = RowRate {
+            bytes: self.parsed_bytes - self.rate_from.0,
+            rows: state.departed - self.rate_from.1,
+        };
+        if rate.judged() {
+            self.rate_from = (self.parsed_bytes, state.departed);
+        }
+        let keep = state.history.max_lines();
+        match &self.skim {
+            None if self.stream_end.at_boundary() && rate.worth_skimming(backlog, keep as u64) => {
+                let skim = Skim::start(parser.screen().clone(), state.departed, keep);
+                self.skim = Some(Box::new(skim));
+                self.live().callbacks_mut().skimming = true;
+                0
+            }
+            Some(_) if backlog < SKIM_UNTIL_BACKLOG || rate.too_slow_for(keep as u64) => {
+                self.settle_history()
+            }
+            _ => 0,
+        }
+    }
+
+    /// Starts skimming whatever the backlog, if the screen may: for tests.
+    #[cfg(test)]
+    pub(crate) fn start_skimming(&mut self) -> bool {
+        let Screen::Live(parser) = &mut self.screen else {
+            return false;
+        };
+        if self.skim.is_some() || !self.stream_end.at_boundary() {
+            return false;
+        }
+        let state = parser.callbacks();
+        let skim = Skim::start(parser.screen().clone(), state.departed, state.history.max_lines());
+        self.skim = Some(Box::new(skim));
+        parser.callbacks_mut().skimming = true;
+        true
+    }
+
+    /// Formats the rows history keeps of a skimmed flood, parsing again from the
+    /// copy of the screen before them. Returns the bytes let go.
+    pub fn settle_history(&mut self) -> usize {
+        let Some(skim) = self.skim.take() else {
+            return 0;
+        };
+        let Screen::Live(parser) = &mut self.screen else {
+            return 0;
+        };
+        let freed = skim.bytes();
+        let state = parser.callbacks_mut();
+        state.skimming = false;
+        let Some(replay) = skim.into_replay() else {
+            return freed;
+        };
+        let mut history = std::mem::replace(&mut state.history, History::new(0));
+        history.skip_evicted(replay.skipped);
+        let (rows, cols) = replay.screen.size();
+        let mut again = vt100::Parser::new_with_callbacks(rows, cols, 0, ShadowState::new(0));
+        again.callbacks_mut().history = history;
+        *again.screen_mut() = replay.screen;
+        // vt100 failed on this output once already if it fails now (the
+        // parser skipped that batch): the history then ends where it failed.
+        let parsed = catch_unwind(AssertUnwindSafe(|| {
+            for segment in &replay.segments {
+                again.process(segment);
+            }
+        }));
+        if parsed.is_err() {
+            tracing::error!("formatting a skimmed flood's history failed partway");
+        }
+        let history = std::mem::replace(&mut again.callbacks_mut().history, History::new(0));
+        parser.callbacks_mut().history = history;
+        freed
+    }
+
+    /// The history, with any rows skimmed formatted first.
+    pub fn history(&mut self) -> &History {
+        self.settle_history();
+        &self.state().history
+    }
+
+    /// Output kept to format a skimmed flood's history: for tests.
+    #[cfg(test)]
+    pub(crate) fn skimmed_bytes(&self) -> usize {
+        self.skim.as_ref().map_or(0, |skim| skim.bytes())
+    }
+
+    /// Whether rows of a flood wait to be formatted into history.
+    pub fn is_skimming(&self) -> bool {
+        self.skim.is_some()
     }
 
     /// vt100 failed partway through a batch: where its parser stopped is
     /// unknown, so no packing until the output shows it again.
     pub fn lose_track(&mut self) {
         self.stream_end.lose_track();
+        // The failed batch is not among the skimmed output, so parsing that again
+        // would part from this screen: the rows skimmed before it are formatted
+        // now, and skimming stops.
+        self.settle_history();
     }
 
     pub fn resize(&mut self, size: Size) {
+        // Rows a resize pushes off the top go to history after the skimmed ones.
+        self.settle_history();
         self.changes += 1;
         self.live().set_size(nonzero(size.rows), nonzero(size.cols));
     }
@@ -226,6 +376,7 @@ impl Shadow {
     /// A copy of the screen to pack, if it may be packed: live, its output
     /// stopped between sequences, and not tried within `PACK_AGAIN`.
     pub fn screen_to_pack(&mut self) -> Option<PackJob> {
+        self.settle_history();
         let Screen::Live(parser) = &self.screen else {
             return None;
         };
@@ -307,7 +458,7 @@ impl Shadow {
     /// Bytes that make a terminal of the session's size show exactly this state:
     /// `replay` lines of history pushed into its scrollback first, then the screen,
     /// cursor, modes and title.
-    pub fn restore_sequence(&self, replay: usize) -> Vec<u8> {
+    pub fn restore_sequence(&mut self, replay: usize) -> Vec<u8> {
         let mut out = String::from("\x1b[?2026h\x1b[0m\x1b[?1049l");
         self.write_history_replay(&mut out, replay);
         self.with_screen(|screen| {
@@ -323,18 +474,21 @@ impl Shadow {
 
     /// The screen's seq with its `restore_sequence(replay)`: a viewer of the
     /// session's size drawn from these continues from that seq.
-    pub fn redraw_at_seq(&self, replay: usize) -> (u64, Vec<u8>) {
+    pub fn redraw_at_seq(&mut self, replay: usize) -> (u64, Vec<u8>) {
         (self.seq, self.restore_sequence(replay))
     }
 
     /// Prints history lines at the bottom of the main screen so they scroll into the
     /// local terminal's own scrollback, then scrolls them all off the visible area.
-    pub fn write_history_replay(&self, out: &mut String, replay: usize) {
-        let history = &self.state().history;
-        if replay == 0 || history.is_empty() {
+    pub fn write_history_replay(&mut self, out: &mut String, replay: usize) {
+        if replay == 0 {
             return;
         }
         let rows = self.size().rows;
+        let history = self.history();
+        if history.is_empty() {
+            return;
+        }
         let _ = write!(out, "\x1b[{rows};1H");
         for line in history.last(replay) {
             out.push_str("\r\n");

@@ -143,6 +143,9 @@ enum Pace {
 /// next output schedules it again; ended: it is done).
 fn take_turn(shared: &Shared, session: &Session) -> Option<Pace> {
     let ParserTake::Batch(batch) = session.log.next_for_parser(PARSE_BATCH) else {
+        // Caught up: the rows history keeps of a flood skimmed are formatted now.
+        let freed = session.shadow().settle_history();
+        shared.reclaim.released(freed);
         return None;
     };
     let pace = if batch.bytes.len() < SMALL_BATCH {
@@ -153,7 +156,7 @@ fn take_turn(shared: &Shared, session: &Session) -> Option<Pace> {
     let (end, queries) = (batch.start + batch.bytes.len() as u64, batch.queries.len());
     shared.reclaim.parsed(batch.bytes.len());
     // A panic in the terminal emulator skips the batch, not the session.
-    match catch_unwind(AssertUnwindSafe(|| parse(session, batch))) {
+    match catch_unwind(AssertUnwindSafe(|| parse(session, batch, &shared.reclaim))) {
         Ok(bytes) => {
             session.unless_removed(|| shared.transcripts.append(session.name(), bytes));
         }
@@ -207,12 +210,14 @@ impl Shared {
 
 /// Feeds one batch into the session's screen, answers its queries, then reports
 /// a changed title and bells. Returns the batch's bytes.
-fn parse(session: &Session, batch: ParseBatch) -> Vec<u8> {
+fn parse(session: &Session, batch: ParseBatch, reclaim: &Reclaim) -> Vec<u8> {
     let end = batch.start + batch.bytes.len() as u64;
+    let backlog = session.log.head().saturating_sub(end);
     let mut replies = Vec::with_capacity(batch.queries.len());
     let (title_after, bells_before, bells_after);
     {
         let mut shadow = session.shadow();
+        reclaim.released(shadow.pace_history(backlog));
         let title_changes_before = shadow.state().title_changes;
         bells_before = shadow.state().bells;
         let mut done = 0;

@@ -39,6 +39,6 @@ mod tests {
         shadow.process(&as_pty_output(&screen_with_marker(1000, 40, "MARK")));
         let rows: Vec<String> = shadow.with_screen(|screen| screen.rows(0, 120).collect());
         assert_eq!(rows[39], "MARK");
-        assert_eq!(shadow.state().history.len(), 1000);
+        assert_eq!(shadow.history().len(), 1000);
     }
 }

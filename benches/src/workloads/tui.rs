@@ -103,7 +103,7 @@ mod tests {
             100,
         );
         shadow.process(&as_pty_output(&tui_bytes(256 * 1024, 120, 40)));
-        assert!(shadow.state().history.is_empty(), "nothing scrolled off");
+        assert!(shadow.history().is_empty(), "nothing scrolled off");
         assert!(shadow.with_screen(|screen| screen.contents()).contains('│'));
     }
 }
