@@ -38,6 +38,8 @@ where
         + Stream<Item = Result<ClientMsg, ProtocolError>>
         + Unpin,
 {
+    // The attach replays history: format a skimmed flood's first, off this thread.
+    session.settle_history().await;
     let (id, lead_size) = session.clients().join(read_only, size);
     session.note_attach();
     session.bus.emit(

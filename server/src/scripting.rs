@@ -37,6 +37,9 @@ pub async fn handle(conn: &mut Conn, server: &Server, request: ClientMsg) -> Res
             history,
         } => {
             let session = registry.live(&name)?;
+            if history != HistoryRange::None {
+                session.settle_history().await;
+            }
             conn.send(ServerMsg::Captured(capture(&session, ansi, history)))
                 .await?;
         }

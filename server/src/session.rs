@@ -173,6 +173,19 @@ impl Session {
         }
     }
 
+    /// Formats the history of a flood the parser skimmed (`skim.rs`) on a
+    /// blocking thread: parsing its last rows again takes up to tens of
+    /// milliseconds, which would hold up every session on the I/O thread. For
+    /// readers of the history; what the parser skims meanwhile they format
+    /// themselves (a batch or two).
+    pub async fn settle_history(self: &Arc<Self>) {
+        if !self.shadow().is_skimming() {
+            return;
+        }
+        let session = self.clone();
+        let _ = tokio::task::spawn_blocking(move || session.shadow().settle_history()).await;
+    }
+
     /// The shadow screen if nobody (the parser, mid-batch) holds it.
     pub fn try_shadow(&self) -> Option<parking_lot::MutexGuard<'_, Shadow>> {
         self.shadow.try_lock()

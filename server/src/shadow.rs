@@ -269,7 +269,11 @@ impl Shadow {
             return false;
         }
         let state = parser.callbacks();
-        let skim = Skim::start(parser.screen().clone(), state.departed, state.history.max_lines());
+        let skim = Skim::start(
+            parser.screen().clone(),
+            state.departed,
+            state.history.max_lines(),
+        );
         self.skim = Some(Box::new(skim));
         parser.callbacks_mut().skimming = true;
         true
@@ -287,7 +291,7 @@ impl Shadow {
         let freed = skim.bytes();
         let state = parser.callbacks_mut();
         state.skimming = false;
-        let Some(replay) = skim.into_replay() else {
+        let Some(replay) = skim.into_replay(state.departed) else {
             return freed;
         };
         let mut history = std::mem::replace(&mut state.history, History::new(0));
@@ -306,6 +310,12 @@ impl Shadow {
         if parsed.is_err() {
             tracing::error!("formatting a skimmed flood's history failed partway");
         }
+        tracing::debug!(
+            skipped = replay.skipped,
+            formatted = replay.formatted,
+            parsed_again = freed,
+            "history of a skimmed flood formatted"
+        );
         let history = std::mem::replace(&mut again.callbacks_mut().history, History::new(0));
         parser.callbacks_mut().history = history;
         freed

@@ -59,6 +59,8 @@ pub struct Replay {
     pub screen: vt100::Screen,
     /// Rows that left before `screen`, none of which the history keeps.
     pub skipped: u64,
+    /// Rows that left after it, which parsing again formats.
+    pub formatted: u64,
     pub segments: Vec<Vec<u8>>,
 }
 
@@ -170,8 +172,8 @@ impl Skim {
         }
     }
 
-    /// What parsing again needs.
-    pub fn into_replay(mut self) -> Option<Replay> {
+    /// What parsing again needs, with `departed` rows gone by now.
+    pub fn into_replay(mut self, departed: u64) -> Option<Replay> {
         let first = self.marks.pop_front()?;
         let mut segments = Vec::with_capacity(self.marks.len() + 1);
         segments.push(first.bytes);
@@ -179,6 +181,7 @@ impl Skim {
         Some(Replay {
             screen: first.screen,
             skipped: first.departed - self.departed_at_start,
+            formatted: departed - first.departed,
             segments,
         })
     }

@@ -25,5 +25,6 @@ mod scripting;
 mod scrollback;
 mod server_process;
 mod sharing;
+mod skimmed_floods;
 mod socket_robustness;
 mod wire;

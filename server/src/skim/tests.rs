@@ -109,7 +109,10 @@ fn skimmed_floods_leave_the_history_parsing_every_row_would() {
             "case {case}"
         );
     }
-    assert!(skimmed_any > 1000, "skimming started only {skimmed_any} times");
+    assert!(
+        skimmed_any > 1000,
+        "skimming started only {skimmed_any} times"
+    );
 }
 
 /// 150-byte coloured lines, as in the benchmark's `cat`.
