@@ -1,7 +1,8 @@
 //! The shadow screen's own parse rate (MB/s) on the three throughput workloads:
 //! `symp_server::shadow::Shadow` alone, 120x40 with 10,000 lines of scrollback;
 //! as the floor under any screen model, the `vte` tokenizer alone; and what
-//! packing an idle screen, and rebuilding it, costs after each workload.
+//! packing an idle screen, and rebuilding it, costs after each workload; and
+//! whole floods parsed as the server does when far behind them (skimming).
 //! Run with `cargo bench -p symp-benches`.
 
 use std::time::Duration;
@@ -64,6 +65,55 @@ fn parse_rate(c: &mut Criterion) {
                 BatchSize::LargeInput,
             )
         });
+    }
+    group.finish();
+}
+
+/// The benchmark's whole floods (`seq 1 1000000`, a 16 MiB coloured `cat`) as
+/// the parser takes them when they are far ahead of it: each batch paced with
+/// the output still waiting behind it (so it skims), and the history settled
+/// at the end. Against `shadow parse`, which formats every departing row.
+fn skimmed_parse_rate(c: &mut Criterion) {
+    let mut group = c.benchmark_group("shadow parse, a flood far ahead");
+    configure(&mut group);
+    let floods = [
+        ("seq", as_pty_output(&seq_bytes(1_000_000))),
+        (
+            "coloured cat",
+            as_pty_output(&coloured_bytes(16 * 1024 * 1024)),
+        ),
+    ];
+    for (name, bytes) in &floods {
+        group.throughput(Throughput::Bytes(bytes.len() as u64));
+        for skim in [false, true] {
+            let label = if skim { "skimmed" } else { "every row" };
+            group.bench_function(format!("{name}, {label}"), |b| {
+                b.iter_batched(
+                    || {
+                        Shadow::new(
+                            Size {
+                                cols: COLS,
+                                rows: ROWS,
+                            },
+                            SCROLLBACK_LINES,
+                        )
+                    },
+                    |mut shadow| {
+                        let mut waiting = bytes.len();
+                        for chunk in bytes.chunks(64 * 1024) {
+                            waiting -= chunk.len();
+                            if skim {
+                                shadow.pace_history(waiting as u64);
+                            }
+                            shadow.process(chunk);
+                        }
+                        shadow.settle_history();
+                        shadow
+                    },
+                    BatchSize::LargeInput,
+                )
+            });
+        }
     }
     group.finish();
 }
@@ -150,5 +200,11 @@ fn pack_and_read(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, parse_rate, tokenizer_rate, pack_and_read);
+criterion_group!(
+    benches,
+    parse_rate,
+    skimmed_parse_rate,
+    tokenizer_rate,
+    pack_and_read
+);
 criterion_main!(benches);

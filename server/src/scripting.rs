@@ -2,6 +2,7 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Result};
@@ -160,7 +161,11 @@ fn capture_screen(
     }
 }
 
-async fn wait(session: &Session, until: WaitFor, timeout_ms: Option<u64>) -> Result<ServerMsg> {
+async fn wait(
+    session: &Arc<Session>,
+    until: WaitFor,
+    timeout_ms: Option<u64>,
+) -> Result<ServerMsg> {
     let deadline = timeout_ms.map(|ms| Instant::now() + Duration::from_millis(ms));
     // Checked before waiting, so a typo fails at once rather than at the timeout.
     let regex = match &until {
@@ -208,7 +213,7 @@ async fn wait_idle(session: &Session, millis: u64) {
 
 /// The regex matches the visible screen (and the scrollback if asked), checked each
 /// time output arrives. False if the program ends without a match.
-async fn wait_match(session: &Session, regex: &Regex, scrollback: bool) -> bool {
+async fn wait_match(session: &Arc<Session>, regex: &Regex, scrollback: bool) -> bool {
     // The screen is the shadow's: look again each time the parser moves on.
     let mut parsed = session.log.subscribe_parsed();
     let mut status = session.watch_status();
@@ -237,10 +242,13 @@ async fn wait_match(session: &Session, regex: &Regex, scrollback: bool) -> bool 
 /// regex can take milliseconds on a long scrollback (regex-lite is not linear in
 /// the pattern), and the server's one I/O thread carries every session's output.
 async fn screen_matches(
-    session: &Session,
+    session: &Arc<Session>,
     regex: &Regex,
     history: &mut Option<HistoryText>,
 ) -> bool {
+    if history.is_some() {
+        session.settle_history().await;
+    }
     let screen = {
         let mut shadow = session.shadow();
         if let Some(history) = history.as_mut() {
