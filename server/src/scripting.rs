@@ -106,7 +106,11 @@ fn capture(session: &Session, ansi: bool, range: HistoryRange) -> Capture {
     let mut shadow = session.shadow();
     let size = shadow.size();
     let status = session.status();
-    let history = history_lines(shadow.history(), ansi, range);
+    // Only a capture of the scrollback needs a skimmed flood's rows formatted.
+    let history = match range {
+        HistoryRange::None => Vec::new(),
+        range => history_lines(shadow.history(), ansi, range),
+    };
     let state = shadow.state();
     shadow.with_screen(|screen| capture_screen(screen, state, history, size, ansi, status))
 }
