@@ -30,6 +30,7 @@ pub mod shadow;
 mod shadow_parser;
 mod skim;
 pub mod socket;
+mod split_char;
 mod stream_end;
 mod sync;
 pub mod transcript;

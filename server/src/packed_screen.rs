@@ -25,8 +25,10 @@ impl PackedScreen {
     pub fn pack(screen: &vt100::Screen) -> Option<Self> {
         let (rows, cols) = screen.size();
         // Too small to be worth it, and where vt100 has edge cases of its own
-        // (a review found probes of one-column screens that make it panic).
-        if rows.get() < 2 || cols.get() < 4 {
+        // (a review found probes of one-column screens that make it panic), or
+        // the probes do (the scroll-region probe needs three rows: on two,
+        // origin mode went unseen).
+        if rows.get() < 3 || cols.get() < 4 {
             return None;
         }
         let packed = Self {
@@ -546,5 +548,26 @@ mod tests {
         assert_eq!(scrolled_off(parser.screen()), 2995);
         let packed = PackedScreen::pack(parser.screen()).expect("packs");
         assert_eq!(scrolled_off(packed.rebuild().screen()), 2995);
+    }
+
+    #[test]
+    fn origin_mode_on_a_two_row_screen_is_not_lost() {
+        use crate::shadow::Shadow;
+        use symp_protocol::Size;
+        let (mut live, mut packed) = (
+            Shadow::new(Size { cols: 15, rows: 2 }, 10),
+            Shadow::new(Size { cols: 15, rows: 2 }, 10),
+        );
+        live.process(b"\x1b[?6h");
+        packed.process(b"\x1b[?6h");
+        packed.pack();
+        for shadow in [&mut live, &mut packed] {
+            shadow.resize(Size { cols: 10, rows: 6 });
+            shadow.process(b"\x1b[;4r\x1b[9H");
+        }
+        assert_eq!(
+            packed.with_screen(vt100::Screen::cursor_position),
+            live.with_screen(vt100::Screen::cursor_position)
+        );
     }
 }

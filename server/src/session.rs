@@ -183,7 +183,11 @@ impl Session {
             return;
         }
         let session = self.clone();
-        let _ = tokio::task::spawn_blocking(move || session.shadow().settle_history()).await;
+        let _ = tokio::task::spawn_blocking(move || {
+            let freed = session.shadow().settle_history();
+            session.reclaim.released(freed);
+        })
+        .await;
     }
 
     /// The shadow screen if nobody (the parser, mid-batch) holds it.

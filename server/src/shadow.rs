@@ -14,6 +14,7 @@ use symp_protocol::Size;
 use crate::history::History;
 use crate::packed_screen::PackedScreen;
 use crate::skim::{RowRate, Skim, SKIM_MAX_BYTES};
+use crate::split_char::SplitChar;
 use crate::stream_end::StreamEnd;
 
 /// Events and state vt100 reports through callbacks.
@@ -140,6 +141,8 @@ pub struct Shadow {
     pub seq: u64,
     /// Rows skimmed during a flood, waiting to be formatted into history.
     skim: Option<Box<Skim>>,
+    /// A character cut at the end of the output so far, held for the next.
+    split_char: SplitChar,
     /// Bytes ever parsed, and (with rows departed) where the rate rows leave at
     /// was last measured from.
     parsed_bytes: u64,
@@ -199,6 +202,7 @@ impl Shadow {
             last_pack_try: None,
             seq: 0,
             skim: None,
+            split_char: SplitChar::default(),
             parsed_bytes: 0,
             rate_from: (0, 0),
         }
@@ -206,24 +210,28 @@ impl Shadow {
 
     pub fn process(&mut self, bytes: &[u8]) {
         self.changes += 1;
-        self.live().process(bytes);
-        self.stream_end.push(bytes);
+        let split_char = &mut self.split_char;
+        let bytes = split_char.whole(bytes);
+        if let Some(skim) = self.skim.as_mut() {
+            skim.push(&bytes);
+        }
+        self.live().process(&bytes);
+        self.stream_end.push(&bytes);
         self.parsed_bytes += bytes.len() as u64;
         if self.skim.is_some() {
-            self.skimmed(bytes);
+            self.skimmed();
         }
     }
 
-    /// Keeps skimmed output (and now and then a copy of the screen) to format
-    /// the rows history keeps later.
-    fn skimmed(&mut self, bytes: &[u8]) {
+    /// After skimmed output: now and then a copy of the screen, to format the
+    /// rows history keeps from later.
+    fn skimmed(&mut self) {
         let (Some(skim), Screen::Live(parser)) = (self.skim.as_mut(), &self.screen) else {
             return;
         };
-        skim.push(bytes);
         let departed = parser.callbacks().departed;
         let at_boundary = self.stream_end.at_boundary();
-        skim.mark_if_due(departed, at_boundary, || parser.screen().clone());
+        skim.parsed(departed, at_boundary, || parser.screen().clone());
         if skim.bytes() > SKIM_MAX_BYTES {
             self.settle_history();
         }
@@ -285,26 +293,30 @@ impl Shadow {
         let Some(skim) = self.skim.take() else {
             return 0;
         };
-        let Screen::Live(parser) = &mut self.screen else {
-            return 0;
-        };
         let freed = skim.bytes();
-        let state = parser.callbacks_mut();
+        let state = match &mut self.screen {
+            Screen::Live(parser) => parser.callbacks_mut(),
+            Screen::Packed { state, .. } => state,
+        };
         state.skimming = false;
-        let Some(replay) = skim.into_replay(state.departed) else {
+        let Some(mut replay) = skim.into_replay(state.departed) else {
             return freed;
         };
-        let mut history = std::mem::replace(&mut state.history, History::new(0));
-        history.skip_evicted(replay.skipped);
+        state.history.skip_evicted(replay.skipped);
+        if replay.formatted == 0 {
+            return freed;
+        }
+        let history = std::mem::replace(&mut state.history, History::new(0));
         let (rows, cols) = replay.screen.size();
         let mut again = vt100::Parser::new_with_callbacks(rows, cols, 0, ShadowState::new(0));
         again.callbacks_mut().history = history;
-        *again.screen_mut() = replay.screen;
-        // vt100 failed on this output once already if it fails now (the
-        // parser skipped that batch): the history then ends where it failed.
+        std::mem::swap(again.screen_mut(), &mut replay.screen);
+        // vt100 fails here only on a call it failed on when skimming (kept, and
+        // parsed again, as it was given): the history then ends there, as it
+        // would have.
         let parsed = catch_unwind(AssertUnwindSafe(|| {
-            for segment in &replay.segments {
-                again.process(segment);
+            for call in replay.calls() {
+                again.process(call);
             }
         }));
         if parsed.is_err() {
@@ -313,11 +325,11 @@ impl Shadow {
         tracing::debug!(
             skipped = replay.skipped,
             formatted = replay.formatted,
-            parsed_again = freed,
+            kept = freed,
             "history of a skimmed flood formatted"
         );
         let history = std::mem::replace(&mut again.callbacks_mut().history, History::new(0));
-        parser.callbacks_mut().history = history;
+        self.state_mut().history = history;
         freed
     }
 
@@ -373,6 +385,13 @@ impl Shadow {
         match &self.screen {
             Screen::Live(parser) => read(parser.screen()),
             Screen::Packed { screen, .. } => read(screen.rebuild().screen()),
+        }
+    }
+
+    fn state_mut(&mut self) -> &mut ShadowState {
+        match &mut self.screen {
+            Screen::Live(parser) => parser.callbacks_mut(),
+            Screen::Packed { state, .. } => state,
         }
     }
 

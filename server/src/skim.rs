@@ -22,8 +22,10 @@ const SKIM_FROM_WINDOWS: u64 = 1;
 /// Batches smaller than this say too little about how fast rows leave.
 const JUDGED_BATCH: u64 = 32 * 1024;
 /// The most output kept to parse again; past it, skimming stops (parsing it
-/// again then, under the screen's lock). Bounds both the memory and that pause.
-pub const SKIM_MAX_BYTES: usize = 8 * 1024 * 1024;
+/// again then, under the screen's lock). Bounds both the memory and that pause
+/// (about 60 ms of coloured lines). Skimming starts only where a history's
+/// worth of rows takes at most half of it.
+pub const SKIM_MAX_BYTES: usize = 4 * 1024 * 1024;
 /// Copies of the screen are this many rows apart, as a fraction of the
 /// history's length: 4 keeps about five copies and parses again at most a
 /// quarter more than the history holds.
@@ -38,6 +40,17 @@ struct Mark {
     departed: u64,
     /// The output parsed after it, up to the next mark.
     bytes: Vec<u8>,
+    /// Where each `process` call ended in `bytes`, with the rows gone after it
+    /// (none yet: it failed). Parsing again cuts the output the same way: vte
+    /// reads a character split between two calls differently (it can drop the
+    /// byte after a split two-byte character, alacritty/vte#159).
+    calls: Vec<Call>,
+}
+
+#[derive(Clone, Copy)]
+struct Call {
+    end: usize,
+    departed: Option<u64>,
 }
 
 /// Rows skipped during a flood and what it takes to format the ones the history
@@ -61,7 +74,21 @@ pub struct Replay {
     pub skipped: u64,
     /// Rows that left after it, which parsing again formats.
     pub formatted: u64,
-    pub segments: Vec<Vec<u8>>,
+    /// The output after `screen` a call at a time, as the parser was given
+    /// it, up to the last call in which a row left.
+    calls: Vec<(Vec<u8>, Vec<usize>)>,
+}
+
+impl Replay {
+    /// The `process` calls to repeat, in order.
+    pub fn calls(&self) -> impl Iterator<Item = &[u8]> {
+        self.calls.iter().flat_map(|(bytes, ends)| {
+            let starts = std::iter::once(0).chain(ends.iter().copied());
+            starts
+                .zip(ends.iter().copied())
+                .map(|(from, to)| &bytes[from..to])
+        })
+    }
 }
 
 /// How fast rows left the screen over a stretch of output.
@@ -116,6 +143,7 @@ impl Skim {
                 screen,
                 departed,
                 bytes: Vec::new(),
+                calls: Vec::new(),
             }]),
             departed_at_start: departed,
             keep: keep as u64,
@@ -123,10 +151,15 @@ impl Skim {
         }
     }
 
-    /// Output just parsed (with its rows counted, not formatted).
+    /// Output about to be parsed, its rows counted, not formatted. Kept first,
+    /// so a call vt100 fails on fails again at the same point when parsed again.
     pub fn push(&mut self, bytes: &[u8]) {
         if let Some(last) = self.marks.back_mut() {
             last.bytes.extend_from_slice(bytes);
+            last.calls.push(Call {
+                end: last.bytes.len(),
+                departed: None,
+            });
             self.bytes += bytes.len();
         }
     }
@@ -136,14 +169,18 @@ impl Skim {
         self.bytes
     }
 
-    /// After output, with `departed` rows gone by now: whether a new copy of the
-    /// screen is due (`screen` makes one; only where vte is between sequences).
-    pub fn mark_if_due(
+    /// After the output pushed last was parsed, with `departed` rows gone by
+    /// now: a new copy of the screen if one is due (`screen` makes it; only
+    /// where vte is between sequences).
+    pub fn parsed(
         &mut self,
         departed: u64,
         at_boundary: bool,
         screen: impl FnOnce() -> vt100::Screen,
     ) {
+        if let Some(call) = self.marks.back_mut().and_then(|m| m.calls.last_mut()) {
+            call.departed = Some(departed);
+        }
         let newest = self.marks.back().map_or(departed, |m| m.departed);
         let spacing = (self.keep / MARKS_PER_HISTORY).max(1);
         if at_boundary && departed - newest >= spacing {
@@ -151,19 +188,17 @@ impl Skim {
                 screen: screen(),
                 departed,
                 bytes: Vec::new(),
+                calls: Vec::new(),
             });
         }
         self.forget_evicted(departed);
     }
 
     /// Drops the oldest copy while the rows before the next one are all gone from
-    /// the history: followed by `keep` rows, or none left between the two.
+    /// the history, followed by `keep` rows.
     fn forget_evicted(&mut self, departed: u64) {
         while self.marks.len() > 1 {
-            let (first, second) = (&self.marks[0], &self.marks[1]);
-            let second_covered = departed - second.departed >= self.keep;
-            let none_between = first.departed == second.departed;
-            if !(second_covered || none_between) {
+            if departed - self.marks[1].departed < self.keep {
                 break;
             }
             if let Some(gone) = self.marks.pop_front() {
@@ -173,16 +208,43 @@ impl Skim {
     }
 
     /// What parsing again needs, with `departed` rows gone by now.
-    pub fn into_replay(mut self, departed: u64) -> Option<Replay> {
-        let first = self.marks.pop_front()?;
-        let mut segments = Vec::with_capacity(self.marks.len() + 1);
-        segments.push(first.bytes);
-        segments.extend(self.marks.into_iter().map(|m| m.bytes));
+    pub fn into_replay(self, departed: u64) -> Option<Replay> {
+        let from = self.marks.front()?.departed;
+        // Calls after the last one in which a row left (or that failed) change
+        // nothing the history keeps: a repaint after a flood is not parsed again.
+        let mut last = None;
+        let mut before = from;
+        for (m, mark) in self.marks.iter().enumerate() {
+            for (c, call) in mark.calls.iter().enumerate() {
+                if call.departed != Some(before) {
+                    last = Some((m, c));
+                }
+                before = call.departed.unwrap_or(before);
+            }
+        }
+        let mut marks = self.marks.into_iter();
+        let first = marks.next()?;
+        let screen = first.screen;
+        let first = (first.bytes, first.calls);
+        let rest = marks.map(|m| (m.bytes, m.calls));
+        let mut calls = Vec::new();
+        if let Some((last_mark, last_call)) = last {
+            for (m, (mut bytes, mark_calls)) in std::iter::once(first).chain(rest).enumerate() {
+                let mut ends: Vec<usize> = mark_calls.iter().map(|c| c.end).collect();
+                if m == last_mark {
+                    ends.truncate(last_call + 1);
+                    bytes.truncate(ends.last().copied().unwrap_or(0));
+                    calls.push((bytes, ends));
+                    break;
+                }
+                calls.push((bytes, ends));
+            }
+        }
         Some(Replay {
-            screen: first.screen,
-            skipped: first.departed - self.departed_at_start,
-            formatted: departed - first.departed,
-            segments,
+            screen,
+            skipped: from - self.departed_at_start,
+            formatted: departed - from,
+            calls,
         })
     }
 }

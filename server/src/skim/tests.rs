@@ -4,6 +4,7 @@
 use symp_protocol::Size;
 
 use crate::shadow::Shadow;
+use crate::skim::Skim;
 
 fn size(cols: u16, rows: u16) -> Size {
     Size { cols, rows }
@@ -24,7 +25,7 @@ impl Rng {
 /// Output that scrolls in every way vt100 knows, with numbered lines so every
 /// row differs.
 fn random_output(rng: &mut Rng, pieces: usize, line: &mut usize) -> Vec<u8> {
-    const PIECES: [&[u8]; 18] = [
+    const PIECES: [&[u8]; 19] = [
         b"\r\n",
         b"\n",
         b"\x1b[31;1m",
@@ -42,6 +43,7 @@ fn random_output(rng: &mut Rng, pieces: usize, line: &mut usize) -> Vec<u8> {
         b"\x1b[2J\x1b[H",
         b"\x1b[9;1H",
         "wide \u{4f60}\u{597d} e\u{301}".as_bytes(),
+        "\u{44f} \u{438} \u{e9} \u{e9}".as_bytes(),
         b"a line long enough to wrap on the narrow screens of this test",
     ];
     let mut out = Vec::new();
@@ -196,4 +198,40 @@ fn a_long_flood_keeps_a_few_screens_and_a_window_of_output() {
         let kept = shadow.skimmed_bytes();
         assert!(kept < (1500 + 1000) * 160, "{kept} bytes kept");
     }
+}
+
+#[test]
+fn a_character_cut_between_calls_reads_the_same_when_parsed_again() {
+    // vte drops the byte after a two-byte character split between two calls
+    // (alacritty/vte#159) unless it is handed over whole.
+    let (mut every_row, mut skimming) =
+        (Shadow::new(size(10, 3), 100), Shadow::new(size(10, 3), 100));
+    assert!(skimming.start_skimming());
+    for part in [&b"a\r\n\xc3"[..], b"\xa9\n\xc3\xa9\r\nb\r\nc\r\nd\r\n"] {
+        every_row.process(part);
+        skimming.process(part);
+    }
+    assert_eq!(history_of(&mut skimming), history_of(&mut every_row));
+    assert_eq!(
+        history_of(&mut every_row).0,
+        ["a", "\u{e9}", " \u{e9}", "b"]
+    );
+}
+
+#[test]
+fn output_after_the_last_row_that_left_is_not_parsed_again() {
+    let three = std::num::NonZeroU16::new(3).expect("nonzero");
+    let ten = std::num::NonZeroU16::new(10).expect("nonzero");
+    let screen = vt100::Parser::new(three, ten, 0).screen().clone();
+    let mut skim = Skim::start(screen, 0, 100);
+    skim.push(b"1\r\n2\r\n3\r\n4\r\n");
+    skim.parsed(2, true, || unreachable!("a quarter of 100 rows apart"));
+    skim.push(b"\x1b[Hrepaint");
+    skim.parsed(2, true, || unreachable!("no rows left"));
+    let replay = skim.into_replay(2).expect("a replay");
+    assert_eq!((replay.skipped, replay.formatted), (0, 2));
+    assert_eq!(
+        replay.calls().collect::<Vec<_>>(),
+        [&b"1\r\n2\r\n3\r\n4\r\n"[..]]
+    );
 }
