@@ -6,7 +6,7 @@
 //!
 //! Why: formatting every departing row was 40% of the parse of coloured output,
 //! and a flood pushes out far more rows than the history keeps (a 16 MiB `cat`
-//! of 150-byte lines: 110,000 rows, of which the last 10,000 stay). vt100 hands
+//! of 252-byte coloured lines: 66,500 rows, of which the last 10,000 stay). vt100 hands
 //! a departing row out only to be formatted there and then, so the rows the
 //! history ends up keeping are found by parsing their stretch of output again.
 
@@ -23,9 +23,11 @@ const SKIM_FROM_WINDOWS: u64 = 1;
 const JUDGED_BATCH: u64 = 32 * 1024;
 /// The most output kept to parse again; past it, skimming stops (parsing it
 /// again then, under the screen's lock). Bounds both the memory and that pause
-/// (about 60 ms of coloured lines). Skimming starts only where a history's
-/// worth of rows takes at most half of it.
-pub const SKIM_MAX_BYTES: usize = 4 * 1024 * 1024;
+/// (about 120 ms of coloured lines, reached only where no copy of the screen
+/// can be taken). Skimming starts only where a history's worth of rows takes
+/// at most half of it: 10,000 rows of 400 bytes. (At 4 MiB the benchmark's
+/// 252-byte coloured lines, 2.5 MB a history, were never skimmed.)
+pub const SKIM_MAX_BYTES: usize = 8 * 1024 * 1024;
 /// Copies of the screen are this many rows apart, as a fraction of the
 /// history's length: 4 keeps about five copies and parses again at most a
 /// quarter more than the history holds.

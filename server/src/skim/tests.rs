@@ -117,7 +117,7 @@ fn skimmed_floods_leave_the_history_parsing_every_row_would() {
     );
 }
 
-/// 150-byte coloured lines, as in the benchmark's `cat`.
+/// Coloured lines of about 150 bytes.
 fn coloured_lines(from: usize, count: usize) -> Vec<u8> {
     let mut out = Vec::new();
     for i in from..from + count {
