@@ -235,3 +235,18 @@ fn output_after_the_last_row_that_left_is_not_parsed_again() {
         [&b"1\r\n2\r\n3\r\n4\r\n"[..]]
     );
 }
+
+#[test]
+fn long_coloured_lines_with_a_full_history_are_skimmed() {
+    // Like the benchmark's: a dozen colours on each line, over 250 bytes, and a
+    // history of 10,000 lines (2.5 MB of them). A 4 MiB cap once ruled them out.
+    let mut shadow = Shadow::new(size(120, 40), 10_000);
+    let line = (0..12)
+        .map(|i| format!("\x1b[38;2;{i};{i};{i}mword{i:03} "))
+        .collect::<String>()
+        + "\x1b[m\r\n";
+    assert!(line.len() > 250, "{} bytes", line.len());
+    shadow.process(line.repeat(500).as_bytes());
+    shadow.pace_history(64 << 20);
+    assert!(shadow.is_skimming());
+}
