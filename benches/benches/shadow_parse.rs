@@ -39,6 +39,15 @@ fn configure(group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::W
         .measurement_time(Duration::from_secs(3));
 }
 
+/// A shadow as a benchmark session's: 120x40, 10,000 lines of scrollback.
+fn session_shadow() -> Shadow {
+    let size = Size {
+        cols: COLS,
+        rows: ROWS,
+    };
+    Shadow::new(size, SCROLLBACK_LINES)
+}
+
 fn parse_rate(c: &mut Criterion) {
     let mut group = c.benchmark_group("shadow parse");
     configure(&mut group);
@@ -46,15 +55,7 @@ fn parse_rate(c: &mut Criterion) {
         group.throughput(Throughput::Bytes(bytes.len() as u64));
         group.bench_function(*name, |b| {
             b.iter_batched(
-                || {
-                    Shadow::new(
-                        Size {
-                            cols: COLS,
-                            rows: ROWS,
-                        },
-                        SCROLLBACK_LINES,
-                    )
-                },
+                session_shadow,
                 |mut shadow| {
                     // The server hands the parser up to 64 KiB at a time.
                     for chunk in bytes.chunks(64 * 1024) {
@@ -89,15 +90,7 @@ fn skimmed_parse_rate(c: &mut Criterion) {
             let label = if skim { "skimmed" } else { "every row" };
             group.bench_function(format!("{name}, {label}"), |b| {
                 b.iter_batched(
-                    || {
-                        Shadow::new(
-                            Size {
-                                cols: COLS,
-                                rows: ROWS,
-                            },
-                            SCROLLBACK_LINES,
-                        )
-                    },
+                    session_shadow,
                     |mut shadow| {
                         let mut waiting = bytes.len();
                         for chunk in bytes.chunks(64 * 1024) {
