@@ -50,7 +50,7 @@ where
         },
     );
     if let Some(size) = lead_size {
-        session.resize(size);
+        resize(&session, size).await;
     }
     let (client_size_tx, client_size_rx) = watch::channel(size);
     let (mut sink, mut stream) = conn.split();
@@ -58,8 +58,9 @@ where
         r = stream_output(&session, &mut sink, client_size_rx) => r,
         r = take_input(&session, &mut stream, id, read_only, client_size_tx) => r,
     };
-    if let Some(size) = session.clients().leave(id) {
-        session.resize(size);
+    let lead_size = session.clients().leave(id);
+    if let Some(size) = lead_size {
+        resize(&session, size).await;
     }
     session.release_unwatched_output();
     session
@@ -224,7 +225,7 @@ where
 }
 
 async fn take_input<R>(
-    session: &Session,
+    session: &Arc<Session>,
     stream: &mut R,
     id: ClientId,
     read_only: bool,
@@ -238,7 +239,7 @@ where
             ClientMsg::Input(bytes) if !read_only => {
                 let lead_size = session.clients().touch(id);
                 if let Some(size) = lead_size {
-                    session.resize(size);
+                    resize(session, size).await;
                 }
                 // Typing into an ended session does nothing; the output side says it ended.
                 let _ = session.write_input(bytes).await;
@@ -255,7 +256,7 @@ where
                 client_size.send_replace(size);
                 let lead_size = session.clients().resize(id, size);
                 if let Some(size) = lead_size {
-                    session.resize(size);
+                    resize(session, size).await;
                 }
             }
             ClientMsg::Detach => return Ok(()),
@@ -263,4 +264,12 @@ where
         }
     }
     Ok(())
+}
+
+/// Gives the session a new size. A resize formats a skimmed flood's history
+/// first (rows it pushes off go after those): here on a blocking thread, so the
+/// I/O thread does not do it under the screen's lock.
+async fn resize(session: &Arc<Session>, size: Size) {
+    session.settle_history().await;
+    session.resize(size);
 }
