@@ -95,8 +95,8 @@ fn skimmed_parse_rate(c: &mut Criterion) {
                         let mut waiting = bytes.len();
                         for chunk in bytes.chunks(64 * 1024) {
                             waiting -= chunk.len();
-                            if skim {
-                                shadow.pace_history(waiting as u64);
+                            if skim && shadow.pace_history(waiting as u64) {
+                                shadow.settle_history();
                             }
                             shadow.process(chunk);
                         }

@@ -109,19 +109,15 @@ fn capture(session: &Session, ansi: bool, range: HistoryRange) -> Capture {
     // Only a capture of the scrollback needs a skimmed flood's rows formatted.
     let history = match range {
         HistoryRange::None => Vec::new(),
-        range => history_lines(shadow.history(), ansi, range),
+        HistoryRange::Lines(n) => history_lines(shadow.history(), ansi, n as usize),
+        HistoryRange::All => history_lines(shadow.history(), ansi, usize::MAX),
     };
     let state = shadow.state();
     shadow.with_screen(|screen| capture_screen(screen, state, history, size, ansi, status))
 }
 
-/// The history lines a capture asked for, oldest first.
-fn history_lines(history: &History, ansi: bool, range: HistoryRange) -> Vec<String> {
-    let wanted = match range {
-        HistoryRange::None => 0,
-        HistoryRange::Lines(n) => n as usize,
-        HistoryRange::All => history.len(),
-    };
+/// The newest `wanted` history lines, oldest first.
+fn history_lines(history: &History, ansi: bool, wanted: usize) -> Vec<String> {
     history
         .last(wanted)
         .map(|line| {

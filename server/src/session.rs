@@ -184,10 +184,25 @@ impl Session {
         }
         let session = self.clone();
         let _ = tokio::task::spawn_blocking(move || {
-            let freed = session.shadow().settle_history();
+            let freed = session.settle_history_in_steps();
             session.reclaim.released(freed);
         })
         .await;
+    }
+
+    /// Formats a skimmed flood's history a step (one parse batch of output) at
+    /// a time, letting go of the screen's lock between steps and handing it
+    /// fairly to whoever waits: the I/O thread (a viewer's redraw, `list`, a
+    /// capture) waits a step, never the whole. Returns the bytes let go.
+    pub fn settle_history_in_steps(&self) -> usize {
+        loop {
+            let mut shadow = self.shadow();
+            let step = shadow.settle_step(crate::shadow_parser::PARSE_BATCH);
+            parking_lot::MutexGuard::unlock_fair(shadow);
+            if let Some(freed) = step {
+                return freed;
+            }
+        }
     }
 
     /// The shadow screen if nobody (the parser, mid-batch) holds it.

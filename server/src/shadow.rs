@@ -13,7 +13,7 @@ use symp_protocol::Size;
 
 use crate::history::History;
 use crate::packed_screen::PackedScreen;
-use crate::skim::{RowRate, Skim, SKIM_MAX_BYTES};
+use crate::skim::{Replay, RowRate, Skim, SKIM_MAX_BYTES};
 use crate::split_char::SplitChar;
 use crate::stream_end::StreamEnd;
 
@@ -141,12 +141,24 @@ pub struct Shadow {
     pub seq: u64,
     /// Rows skimmed during a flood, waiting to be formatted into history.
     skim: Option<Box<Skim>>,
+    /// Those rows being formatted, a step at a time.
+    formatting: Option<Box<Formatting>>,
     /// A character cut at the end of the output so far, held for the next.
     split_char: SplitChar,
     /// Bytes ever parsed, and (with rows departed) where the rate rows leave at
     /// was last measured from.
     parsed_bytes: u64,
     rate_from: (u64, u64),
+}
+
+/// A skimmed flood's history being formatted: a fresh parser on the copy of the
+/// screen before the rows history keeps, given the same calls again, with the
+/// history in its callbacks meanwhile.
+struct Formatting {
+    parser: vt100::Parser<ShadowState>,
+    replay: Replay,
+    /// The output kept to parse again, let go when done.
+    freed: usize,
 }
 
 /// A flood is skimmed until less than this waits behind the parser's batch.
@@ -202,6 +214,7 @@ impl Shadow {
             last_pack_try: None,
             seq: 0,
             skim: None,
+            formatting: None,
             split_char: SplitChar::default(),
             parsed_bytes: 0,
             rate_from: (0, 0),
@@ -210,6 +223,10 @@ impl Shadow {
 
     pub fn process(&mut self, bytes: &[u8]) {
         self.changes += 1;
+        // History formatted in steps is finished before rows leave again.
+        if self.formatting.is_some() {
+            self.settle_history();
+        }
         let split_char = &mut self.split_char;
         let bytes = split_char.whole(bytes);
         if let Some(skim) = self.skim.as_mut() {
@@ -219,13 +236,14 @@ impl Shadow {
         self.stream_end.push(&bytes);
         self.parsed_bytes += bytes.len() as u64;
         if self.skim.is_some() {
-            self.skimmed();
+            self.after_skimmed_call();
         }
     }
 
     /// After skimmed output: now and then a copy of the screen, to format the
-    /// rows history keeps from later.
-    fn skimmed(&mut self) {
+    /// rows history keeps from later; past the cap on the output kept (where no
+    /// copy could be taken), the history is formatted now.
+    fn after_skimmed_call(&mut self) {
         let (Some(skim), Screen::Live(parser)) = (self.skim.as_mut(), &self.screen) else {
             return;
         };
@@ -238,11 +256,11 @@ impl Shadow {
     }
 
     /// Before a batch of the parser's, with `backlog` bytes waiting behind it:
-    /// starts skimming a flood of lines, or stops (formatting the rows skimmed).
-    /// Returns the bytes let go.
-    pub fn pace_history(&mut self, backlog: u64) -> usize {
+    /// starts skimming a flood of lines, or says skimming should stop (true):
+    /// then the caller formats the rows skimmed (`settle_step`) before the batch.
+    pub fn pace_history(&mut self, backlog: u64) -> bool {
         let Screen::Live(parser) = &self.screen else {
-            return 0;
+            return false;
         };
         let state = parser.callbacks();
         let rate = RowRate {
@@ -254,22 +272,18 @@ impl Shadow {
         }
         let keep = state.history.max_lines();
         match &self.skim {
-            None if self.stream_end.at_boundary() && rate.worth_skimming(backlog, keep as u64) => {
-                let skim = Skim::start(parser.screen().clone(), state.departed, keep);
-                self.skim = Some(Box::new(skim));
-                self.live().callbacks_mut().skimming = true;
-                0
+            None if rate.worth_skimming(backlog, keep as u64) => {
+                self.begin_skim();
+                false
             }
-            Some(_) if backlog < SKIM_UNTIL_BACKLOG || rate.too_slow_for(keep as u64) => {
-                self.settle_history()
-            }
-            _ => 0,
+            Some(_) => backlog < SKIM_UNTIL_BACKLOG || rate.too_slow_for(keep as u64),
+            None => false,
         }
     }
 
-    /// Starts skimming whatever the backlog, if the screen may: for tests.
-    #[cfg(test)]
-    pub(crate) fn start_skimming(&mut self) -> bool {
+    /// Starts skimming, if the screen may be copied here: live, and its output
+    /// stopped between sequences. Whether it pays is `pace_history`'s call.
+    pub(crate) fn begin_skim(&mut self) -> bool {
         let Screen::Live(parser) = &mut self.screen else {
             return false;
         };
@@ -290,47 +304,69 @@ impl Shadow {
     /// Formats the rows history keeps of a skimmed flood, parsing again from the
     /// copy of the screen before them. Returns the bytes let go.
     pub fn settle_history(&mut self) -> usize {
-        let Some(skim) = self.skim.take() else {
-            return 0;
-        };
-        let freed = skim.bytes();
-        let state = match &mut self.screen {
-            Screen::Live(parser) => parser.callbacks_mut(),
-            Screen::Packed { state, .. } => state,
-        };
-        state.skimming = false;
-        let Some(mut replay) = skim.into_replay(state.departed) else {
-            return freed;
-        };
-        state.history.skip_evicted(replay.skipped);
-        if replay.formatted == 0 {
-            return freed;
-        }
-        let history = std::mem::replace(&mut state.history, History::new(0));
-        let (rows, cols) = replay.screen.size();
-        let mut again = vt100::Parser::new_with_callbacks(rows, cols, 0, ShadowState::new(0));
-        again.callbacks_mut().history = history;
-        std::mem::swap(again.screen_mut(), &mut replay.screen);
-        // vt100 fails here only on a call it failed on when skimming (kept, and
-        // parsed again, as it was given): the history then ends there, as it
-        // would have.
-        let parsed = catch_unwind(AssertUnwindSafe(|| {
-            for call in replay.calls() {
-                again.process(call);
+        loop {
+            if let Some(freed) = self.settle_step(usize::MAX) {
+                return freed;
             }
-        }));
-        if parsed.is_err() {
-            tracing::error!("formatting a skimmed flood's history failed partway");
         }
+    }
+
+    /// Formats a stretch of a skimmed flood's history: about `budget` bytes of
+    /// output parsed again. The bytes let go once all of it is done, else None.
+    /// The parser thread goes a batch at a time and lets go of the screen's
+    /// lock between steps (`Session::settle_history`): readers of the screen
+    /// (a viewer's redraw, `list`, a capture) then wait a step, not the whole.
+    pub fn settle_step(&mut self, budget: usize) -> Option<usize> {
+        if self.formatting.is_none() {
+            let Some(skim) = self.skim.take() else {
+                return Some(0);
+            };
+            let freed = skim.bytes();
+            let state = self.state_mut();
+            state.skimming = false;
+            let Some(mut replay) = skim.into_replay(state.departed) else {
+                return Some(freed);
+            };
+            state.history.skip_evicted(replay.skipped);
+            if replay.formatted == 0 {
+                return Some(freed);
+            }
+            let history = std::mem::replace(&mut state.history, History::new(0));
+            let (rows, cols) = replay.screen.size();
+            let mut parser = vt100::Parser::new_with_callbacks(rows, cols, 0, ShadowState::new(0));
+            parser.callbacks_mut().history = history;
+            std::mem::swap(parser.screen_mut(), &mut replay.screen);
+            self.formatting = Some(Box::new(Formatting {
+                parser,
+                replay,
+                freed,
+            }));
+        }
+        let Some(formatting) = self.formatting.as_mut() else {
+            return Some(0);
+        };
+        let Formatting { parser, replay, .. } = &mut **formatting;
+        // A call vt100 fails on now failed when it was skimmed too (calls are
+        // kept before they are parsed): the history ends there, as it would have.
+        match catch_unwind(AssertUnwindSafe(|| {
+            replay.feed(budget, |call| parser.process(call))
+        })) {
+            Ok(false) => return None,
+            Ok(true) => {}
+            Err(_) => tracing::error!("a skimmed flood's history ends at a batch vt100 failed on"),
+        }
+        let Some(mut done) = self.formatting.take() else {
+            return Some(0);
+        };
         tracing::debug!(
-            skipped = replay.skipped,
-            formatted = replay.formatted,
-            kept = freed,
+            skipped = done.replay.skipped,
+            formatted = done.replay.formatted,
+            kept = done.freed,
             "history of a skimmed flood formatted"
         );
-        let history = std::mem::replace(&mut again.callbacks_mut().history, History::new(0));
+        let history = std::mem::replace(&mut done.parser.callbacks_mut().history, History::new(0));
         self.state_mut().history = history;
-        freed
+        Some(done.freed)
     }
 
     /// The history, with any rows skimmed formatted first.
@@ -347,16 +383,16 @@ impl Shadow {
 
     /// Whether rows of a flood wait to be formatted into history.
     pub fn is_skimming(&self) -> bool {
-        self.skim.is_some()
+        self.skim.is_some() || self.formatting.is_some()
     }
 
     /// vt100 failed partway through a batch: where its parser stopped is
     /// unknown, so no packing until the output shows it again.
     pub fn lose_track(&mut self) {
         self.stream_end.lose_track();
-        // The failed batch is not among the skimmed output, so parsing that again
-        // would part from this screen: the rows skimmed before it are formatted
-        // now, and skimming stops.
+        // Parsing the skimmed output again stops at the failed call (it is kept,
+        // and fails again): nothing skimmed after it could be formatted. So the
+        // rows skimmed before it are formatted now, and skimming stops.
         self.settle_history();
     }
 

@@ -144,8 +144,7 @@ enum Pace {
 fn take_turn(shared: &Shared, session: &Session) -> Option<Pace> {
     let ParserTake::Batch(batch) = session.log.next_for_parser(PARSE_BATCH) else {
         // Caught up: the rows history keeps of a flood skimmed are formatted now.
-        let freed = session.shadow().settle_history();
-        shared.reclaim.released(freed);
+        shared.reclaim.released(session.settle_history_in_steps());
         return None;
     };
     let pace = if batch.bytes.len() < SMALL_BATCH {
@@ -213,11 +212,14 @@ impl Shared {
 fn parse(session: &Session, batch: ParseBatch, reclaim: &Reclaim) -> Vec<u8> {
     let end = batch.start + batch.bytes.len() as u64;
     let backlog = session.log.head().saturating_sub(end);
+    if session.shadow().pace_history(backlog) {
+        // Skimming stops: the rows skimmed go to history before this batch's.
+        reclaim.released(session.settle_history_in_steps());
+    }
     let mut replies = Vec::with_capacity(batch.queries.len());
     let (title_after, bells_before, bells_after);
     {
         let mut shadow = session.shadow();
-        reclaim.released(shadow.pace_history(backlog));
         let title_changes_before = shadow.state().title_changes;
         bells_before = shadow.state().bells;
         let mut done = 0;

@@ -15,10 +15,11 @@ use std::collections::VecDeque;
 /// Skimming starts only with at least this much output waiting behind the
 /// batch: a flood, not a burst the parser is about to catch up with.
 const SKIM_FROM_BACKLOG: u64 = 1024 * 1024;
-/// ...and at least as much as the stretch it would parse again at the end (the
-/// history's rows at the rate rows left in the last batch), so the rows it
-/// skips outnumber the rows it parses twice.
-const SKIM_FROM_WINDOWS: u64 = 1;
+// ...and at least the stretch it would parse again at the end (a history's
+// worth of rows at the rate rows left in the last batch) must be waiting: a
+// flood that goes on for another such stretch then skips as many rows as it
+// formats twice, and the benchmark's was nearly three behind. One that stops
+// there costs the stretch once more.
 /// Batches smaller than this say too little about how fast rows leave.
 const JUDGED_BATCH: u64 = 32 * 1024;
 /// The most output kept to parse again; past it, skimming stops (parsing it
@@ -77,12 +78,16 @@ pub struct Replay {
     /// Rows that left after it, which parsing again formats.
     pub formatted: u64,
     /// The output after `screen` a call at a time, as the parser was given
-    /// it, up to the last call in which a row left.
+    /// it, up to the last call in which a row left: each mark's bytes with
+    /// where its calls end.
     calls: Vec<(Vec<u8>, Vec<usize>)>,
+    /// The next call to repeat: its mark and its place among the mark's calls.
+    next: (usize, usize),
 }
 
 impl Replay {
     /// The `process` calls to repeat, in order.
+    #[cfg(test)]
     pub fn calls(&self) -> impl Iterator<Item = &[u8]> {
         self.calls.iter().flat_map(|(bytes, ends)| {
             let starts = std::iter::once(0).chain(ends.iter().copied());
@@ -90,6 +95,30 @@ impl Replay {
                 .zip(ends.iter().copied())
                 .map(|(from, to)| &bytes[from..to])
         })
+    }
+
+    /// Hands `process` the next calls, about `budget` bytes of them; true once
+    /// there are none left. A mark's bytes go once its calls are done.
+    pub fn feed(&mut self, budget: usize, mut process: impl FnMut(&[u8])) -> bool {
+        let mut fed = 0;
+        loop {
+            let (mark, call) = self.next;
+            let Some((bytes, ends)) = self.calls.get_mut(mark) else {
+                return true;
+            };
+            let Some(&end) = ends.get(call) else {
+                *bytes = Vec::new();
+                self.next = (mark + 1, 0);
+                continue;
+            };
+            if fed >= budget {
+                return false;
+            }
+            let from = if call == 0 { 0 } else { ends[call - 1] };
+            process(&bytes[from..end]);
+            fed += end - from;
+            self.next = (mark, call + 1);
+        }
     }
 }
 
@@ -120,9 +149,7 @@ impl RowRate {
         let Some(window) = self.bytes_for(keep) else {
             return false;
         };
-        keep > 0
-            && window <= SKIM_MAX_BYTES as u64 / 2
-            && backlog >= SKIM_FROM_BACKLOG.max(window * SKIM_FROM_WINDOWS)
+        keep > 0 && window <= SKIM_MAX_BYTES as u64 / 2 && backlog >= SKIM_FROM_BACKLOG.max(window)
     }
 
     /// Whether skimming should stop: few rows leave any more (a full-screen
@@ -247,6 +274,7 @@ impl Skim {
             skipped: from - self.departed_at_start,
             formatted: departed - from,
             calls,
+            next: (0, 0),
         })
     }
 }

@@ -3,6 +3,8 @@
 //! two-byte character split between two calls (alacritty/vte#159), and the
 //! output reaches the parser cut anywhere (pty reads, 64 KiB batches, queries).
 
+use std::borrow::Cow;
+
 /// The unfinished character at the end of the output so far (at most 3 bytes).
 #[derive(Debug, Default)]
 pub struct SplitChar {
@@ -12,21 +14,21 @@ pub struct SplitChar {
 impl SplitChar {
     /// What vt100 should be given for `bytes`: anything held back before them,
     /// and all of them but an unfinished character at the end, held back now.
-    pub fn whole<'a>(&mut self, bytes: &'a [u8]) -> std::borrow::Cow<'a, [u8]> {
+    pub fn whole<'a>(&mut self, bytes: &'a [u8]) -> Cow<'a, [u8]> {
         let mut out = if self.held.is_empty() {
-            std::borrow::Cow::Borrowed(bytes)
+            Cow::Borrowed(bytes)
         } else {
             let mut joined = std::mem::take(&mut self.held);
             joined.extend_from_slice(bytes);
-            std::borrow::Cow::Owned(joined)
+            Cow::Owned(joined)
         };
         let cut = unfinished_tail(&out);
         if cut > 0 {
             let at = out.len() - cut;
             self.held.extend_from_slice(&out[at..]);
             match &mut out {
-                std::borrow::Cow::Borrowed(b) => *b = &b[..at],
-                std::borrow::Cow::Owned(v) => v.truncate(at),
+                Cow::Borrowed(b) => *b = &b[..at],
+                Cow::Owned(v) => v.truncate(at),
             }
         }
         out

@@ -21,9 +21,9 @@ fn flood_file(home: &Home) -> std::path::PathBuf {
 #[test]
 fn a_skimmed_flood_keeps_exactly_its_last_lines() {
     let home = Home::new();
-    // Debug logging says when a skimmed flood's history was formatted.
     let file = flood_file(&home);
     let script = format!("cat '{}'; echo done; exec sleep 1000", file.display());
+    // Debug logging says when a skimmed flood's history was formatted.
     let spawned = home
         .command(&[
             "spawn", "--name", "flood", "--size", "80x24", "--", "bash", "-c", &script,

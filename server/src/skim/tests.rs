@@ -4,7 +4,7 @@
 use symp_protocol::Size;
 
 use crate::shadow::Shadow;
-use crate::skim::Skim;
+use crate::skim::{Skim, SKIM_MAX_BYTES};
 
 fn size(cols: u16, rows: u16) -> Size {
     Size { cols, rows }
@@ -58,6 +58,13 @@ fn random_output(rng: &mut Rng, pieces: usize, line: &mut usize) -> Vec<u8> {
     out
 }
 
+/// What the parser does before a batch, `backlog` bytes waiting behind it.
+fn pace(shadow: &mut Shadow, backlog: impl TryInto<u64>) {
+    if shadow.pace_history(backlog.try_into().unwrap_or(u64::MAX)) {
+        shadow.settle_history();
+    }
+}
+
 fn history_of(shadow: &mut Shadow) -> (Vec<String>, u64) {
     let history = shadow.history();
     let lines = history.last(usize::MAX).map(str::to_owned).collect();
@@ -84,7 +91,7 @@ fn skimmed_floods_leave_the_history_parsing_every_row_would() {
                 skimming.process(part);
             }
             match rng.below(10) {
-                0..=3 => skimmed_any += usize::from(skimming.start_skimming()),
+                0..=3 => skimmed_any += usize::from(skimming.begin_skim()),
                 4 => {
                     skimming.settle_history();
                 }
@@ -140,7 +147,7 @@ fn a_flood_far_ahead_of_the_parser_is_skimmed_until_it_catches_up() {
     let mut skimmed_batches = 0;
     for (i, batch) in batches.iter().enumerate() {
         let backlog = flood.len().saturating_sub((i + 1) * 64 * 1024);
-        paced.pace_history(backlog as u64);
+        pace(&mut paced, backlog as u64);
         skimmed_batches += usize::from(paced.is_skimming());
         paced.process(batch);
         every_row.process(batch);
@@ -151,7 +158,7 @@ fn a_flood_far_ahead_of_the_parser_is_skimmed_until_it_catches_up() {
         batches.len()
     );
     // Caught up: less than a batch behind.
-    paced.pace_history(0);
+    pace(&mut paced, 0);
     assert!(!paced.is_skimming());
     assert_eq!(history_of(&mut paced), history_of(&mut every_row));
 }
@@ -162,7 +169,7 @@ fn a_short_burst_is_not_skimmed() {
     shadow.process(&coloured_lines(0, 1000));
     // 150 KB of lines, a few KB waiting: parsing them as they come is cheaper
     // than parsing any of them twice.
-    shadow.pace_history(4096);
+    pace(&mut shadow, 4096);
     assert!(!shadow.is_skimming());
 }
 
@@ -170,7 +177,7 @@ fn a_short_burst_is_not_skimmed() {
 fn a_full_screen_repaint_stops_skimming() {
     let mut shadow = Shadow::new(size(120, 40), 1000);
     shadow.process(&coloured_lines(0, 2000));
-    shadow.pace_history(64 << 20);
+    pace(&mut shadow, 64 << 20);
     assert!(shadow.is_skimming());
     let mut repaint = Vec::new();
     while repaint.len() < 64 * 1024 {
@@ -180,7 +187,7 @@ fn a_full_screen_repaint_stops_skimming() {
         }
     }
     shadow.process(&repaint);
-    shadow.pace_history(64 << 20);
+    pace(&mut shadow, 64 << 20);
     assert!(!shadow.is_skimming(), "no rows leave: nothing to skim");
 }
 
@@ -188,7 +195,7 @@ fn a_full_screen_repaint_stops_skimming() {
 fn a_long_flood_keeps_a_few_screens_and_a_window_of_output() {
     let mut shadow = Shadow::new(size(120, 40), 1000);
     shadow.process(&coloured_lines(0, 100));
-    assert!(shadow.start_skimming());
+    assert!(shadow.begin_skim());
     for from in (100..50_000).step_by(1000) {
         shadow.process(&coloured_lines(from, 1000));
         assert!(shadow.is_skimming());
@@ -206,7 +213,7 @@ fn a_character_cut_between_calls_reads_the_same_when_parsed_again() {
     // (alacritty/vte#159) unless it is handed over whole.
     let (mut every_row, mut skimming) =
         (Shadow::new(size(10, 3), 100), Shadow::new(size(10, 3), 100));
-    assert!(skimming.start_skimming());
+    assert!(skimming.begin_skim());
     for part in [&b"a\r\n\xc3"[..], b"\xa9\n\xc3\xa9\r\nb\r\nc\r\nd\r\n"] {
         every_row.process(part);
         skimming.process(part);
@@ -247,6 +254,83 @@ fn long_coloured_lines_with_a_full_history_are_skimmed() {
         + "\x1b[m\r\n";
     assert!(line.len() > 250, "{} bytes", line.len());
     shadow.process(line.repeat(500).as_bytes());
-    shadow.pace_history(64 << 20);
+    pace(&mut shadow, 64 << 20);
     assert!(shadow.is_skimming());
+}
+
+#[test]
+fn parsing_again_repeats_the_calls_as_they_were_cut() {
+    // vte reads a character split between two calls differently from one
+    // whole (alacritty/vte#159): a replay must not join them.
+    let three = std::num::NonZeroU16::new(3).expect("nonzero");
+    let screen = vt100::Parser::new(three, three, 0).screen().clone();
+    let mut skim = Skim::start(screen, 0, 100);
+    for (call, departed) in [(&b"a\r\n\xc3"[..], 1), (b"\xa9 \xc3\xa9\r\n", 2)] {
+        skim.push(call);
+        skim.parsed(departed, false, || unreachable!("not a boundary"));
+    }
+    let mut replay = skim.into_replay(2).expect("a replay");
+    let mut calls = Vec::new();
+    assert!(replay.feed(usize::MAX, |call| calls.push(call.to_vec())));
+    assert_eq!(calls, [&b"a\r\n\xc3"[..], b"\xa9 \xc3\xa9\r\n"]);
+}
+
+/// `lines` coloured lines into a shadow that formats every row and one that
+/// skims them, as the parser hands them over: 64 KiB a call (and a step of
+/// formatting takes a call at least).
+fn flood_both(lines: usize) -> (Shadow, Shadow) {
+    let mut every_row = Shadow::new(size(120, 40), 1000);
+    let mut skimming = Shadow::new(size(120, 40), 1000);
+    assert!(skimming.begin_skim());
+    for call in coloured_lines(0, lines).chunks(64 * 1024) {
+        every_row.process(call);
+        skimming.process(call);
+    }
+    (every_row, skimming)
+}
+
+#[test]
+fn history_formatted_in_steps_is_the_same_and_waits_for_nothing() {
+    let (mut every_row, mut stepped) = flood_both(5000);
+    let mut steps = 0;
+    while stepped.settle_step(16 * 1024).is_none() {
+        steps += 1;
+        // Between steps the screen is readable as it is.
+        assert_eq!(
+            stepped.with_screen(vt100::Screen::contents),
+            every_row.with_screen(vt100::Screen::contents)
+        );
+    }
+    assert!(steps >= 2, "formatted in {steps} steps");
+    assert!(!stepped.is_skimming());
+    assert_eq!(history_of(&mut stepped), history_of(&mut every_row));
+}
+
+#[test]
+fn output_during_formatting_in_steps_waits_for_it() {
+    let (mut every_row, mut stepped) = flood_both(3000);
+    assert!(stepped.settle_step(16 * 1024).is_none());
+    for shadow in [&mut every_row, &mut stepped] {
+        shadow.process(&coloured_lines(3000, 100));
+    }
+    assert_eq!(history_of(&mut stepped), history_of(&mut every_row));
+}
+
+#[test]
+fn a_flood_that_never_stops_between_sequences_is_settled_at_the_cap() {
+    // Every call ends inside a sequence: no copy of the screen can be taken
+    // after the first, and the output kept would grow without the cap.
+    let mut every_row = Shadow::new(size(120, 40), 1000);
+    let mut skimming = Shadow::new(size(120, 40), 1000);
+    assert!(skimming.begin_skim());
+    let mut call = coloured_lines(0, 400);
+    call.extend_from_slice(b"\x1b[3");
+    let mut settled = false;
+    for _ in 0..(SKIM_MAX_BYTES / call.len() + 2) {
+        every_row.process(&call);
+        skimming.process(&call);
+        settled |= !skimming.is_skimming();
+    }
+    assert!(settled, "skimming stopped at the cap");
+    assert_eq!(history_of(&mut skimming), history_of(&mut every_row));
 }
