@@ -28,7 +28,6 @@ pub mod scripting;
 pub mod session;
 pub mod shadow;
 mod shadow_parser;
-mod skim;
 pub mod socket;
 mod split_char;
 mod stream_end;

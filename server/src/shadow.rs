@@ -6,15 +6,16 @@
 
 use std::fmt::Write as _;
 use std::num::NonZeroU16;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
 use symp_protocol::Size;
 
 use crate::history::History;
 use crate::packed_screen::PackedScreen;
-use crate::skim::{Replay, RowRate, Skim, SKIM_MAX_BYTES};
 use crate::split_char::SplitChar;
+use skim::{Formatting, Skim};
+
+mod skim;
 use crate::stream_end::StreamEnd;
 
 /// Events and state vt100 reports through callbacks.
@@ -151,19 +152,6 @@ pub struct Shadow {
     rate_from: (u64, u64),
 }
 
-/// A skimmed flood's history being formatted: a fresh parser on the copy of the
-/// screen before the rows history keeps, given the same calls again, with the
-/// history in its callbacks meanwhile.
-struct Formatting {
-    parser: vt100::Parser<ShadowState>,
-    replay: Replay,
-    /// The output kept to parse again, let go when done.
-    freed: usize,
-}
-
-/// A flood is skimmed until less than this waits behind the parser's batch.
-const SKIM_UNTIL_BACKLOG: u64 = 64 * 1024;
-
 /// Packing is tried at most this often: an idle session that repaints the same
 /// picture asks at every sample (ten times a second), its output rebuilds the
 /// screen each time, and probing takes a millisecond or two.
@@ -240,150 +228,10 @@ impl Shadow {
         }
     }
 
-    /// After skimmed output: now and then a copy of the screen, to format the
-    /// rows history keeps from later; past the cap on the output kept (where no
-    /// copy could be taken), the history is formatted now.
-    fn after_skimmed_call(&mut self) {
-        let (Some(skim), Screen::Live(parser)) = (self.skim.as_mut(), &self.screen) else {
-            return;
-        };
-        let departed = parser.callbacks().departed;
-        let at_boundary = self.stream_end.at_boundary();
-        skim.parsed(departed, at_boundary, || parser.screen().clone());
-        if skim.bytes() > SKIM_MAX_BYTES {
-            self.settle_history();
-        }
-    }
-
-    /// Before a batch of the parser's, with `backlog` bytes waiting behind it:
-    /// starts skimming a flood of lines, or says skimming should stop (true):
-    /// then the caller formats the rows skimmed (`settle_step`) before the batch.
-    pub fn pace_history(&mut self, backlog: u64) -> bool {
-        let Screen::Live(parser) = &self.screen else {
-            return false;
-        };
-        let state = parser.callbacks();
-        let rate = RowRate {
-            bytes: self.parsed_bytes - self.rate_from.0,
-            rows: state.departed - self.rate_from.1,
-        };
-        if rate.judged() {
-            self.rate_from = (self.parsed_bytes, state.departed);
-        }
-        let keep = state.history.max_lines();
-        match &self.skim {
-            None if rate.worth_skimming(backlog, keep as u64) => {
-                self.begin_skim();
-                false
-            }
-            Some(_) => backlog < SKIM_UNTIL_BACKLOG || rate.too_slow_for(keep as u64),
-            None => false,
-        }
-    }
-
-    /// Starts skimming, if the screen may be copied here: live, and its output
-    /// stopped between sequences. Whether it pays is `pace_history`'s call.
-    pub(crate) fn begin_skim(&mut self) -> bool {
-        let Screen::Live(parser) = &mut self.screen else {
-            return false;
-        };
-        if self.skim.is_some() || !self.stream_end.at_boundary() {
-            return false;
-        }
-        let state = parser.callbacks();
-        let skim = Skim::start(
-            parser.screen().clone(),
-            state.departed,
-            state.history.max_lines(),
-        );
-        self.skim = Some(Box::new(skim));
-        parser.callbacks_mut().skimming = true;
-        true
-    }
-
-    /// Formats the rows history keeps of a skimmed flood, parsing again from the
-    /// copy of the screen before them. Returns the bytes let go.
-    pub fn settle_history(&mut self) -> usize {
-        loop {
-            if let Some(freed) = self.settle_step(usize::MAX) {
-                return freed;
-            }
-        }
-    }
-
-    /// Formats a stretch of a skimmed flood's history: about `budget` bytes of
-    /// output parsed again. The bytes let go once all of it is done, else None.
-    /// The parser thread goes a batch at a time and lets go of the screen's
-    /// lock between steps (`Session::settle_history`): readers of the screen
-    /// (a viewer's redraw, `list`, a capture) then wait a step, not the whole.
-    pub fn settle_step(&mut self, budget: usize) -> Option<usize> {
-        if self.formatting.is_none() {
-            let Some(skim) = self.skim.take() else {
-                return Some(0);
-            };
-            let freed = skim.bytes();
-            let state = self.state_mut();
-            state.skimming = false;
-            let Some(mut replay) = skim.into_replay(state.departed) else {
-                return Some(freed);
-            };
-            state.history.skip_evicted(replay.skipped);
-            if replay.formatted == 0 {
-                return Some(freed);
-            }
-            let history = std::mem::replace(&mut state.history, History::new(0));
-            let (rows, cols) = replay.screen.size();
-            let mut parser = vt100::Parser::new_with_callbacks(rows, cols, 0, ShadowState::new(0));
-            parser.callbacks_mut().history = history;
-            std::mem::swap(parser.screen_mut(), &mut replay.screen);
-            self.formatting = Some(Box::new(Formatting {
-                parser,
-                replay,
-                freed,
-            }));
-        }
-        let Some(formatting) = self.formatting.as_mut() else {
-            return Some(0);
-        };
-        let Formatting { parser, replay, .. } = &mut **formatting;
-        // A call vt100 fails on now failed when it was skimmed too (calls are
-        // kept before they are parsed): the history ends there, as it would have.
-        match catch_unwind(AssertUnwindSafe(|| {
-            replay.feed(budget, |call| parser.process(call))
-        })) {
-            Ok(false) => return None,
-            Ok(true) => {}
-            Err(_) => tracing::error!("a skimmed flood's history ends at a batch vt100 failed on"),
-        }
-        let Some(mut done) = self.formatting.take() else {
-            return Some(0);
-        };
-        tracing::debug!(
-            skipped = done.replay.skipped,
-            formatted = done.replay.formatted,
-            kept = done.freed,
-            "history of a skimmed flood formatted"
-        );
-        let history = std::mem::replace(&mut done.parser.callbacks_mut().history, History::new(0));
-        self.state_mut().history = history;
-        Some(done.freed)
-    }
-
     /// The history, with any rows skimmed formatted first.
     pub fn history(&mut self) -> &History {
         self.settle_history();
         &self.state().history
-    }
-
-    /// Output kept to format a skimmed flood's history: for tests.
-    #[cfg(test)]
-    pub(crate) fn skimmed_bytes(&self) -> usize {
-        self.skim.as_ref().map_or(0, |skim| skim.bytes())
-    }
-
-    /// Whether rows of a flood wait to be formatted into history.
-    pub fn is_skimming(&self) -> bool {
-        self.skim.is_some() || self.formatting.is_some()
     }
 
     /// vt100 failed partway through a batch: where its parser stopped is

@@ -6,20 +6,30 @@
 //!
 //! Why: formatting every departing row was 40% of the parse of coloured output,
 //! and a flood pushes out far more rows than the history keeps (a 16 MiB `cat`
-//! of 252-byte coloured lines: 66,500 rows, of which the last 10,000 stay). vt100 hands
-//! a departing row out only to be formatted there and then, so the rows the
-//! history ends up keeping are found by parsing their stretch of output again.
+//! of 252-byte coloured lines: 66,500 rows, of which the last 10,000 stay).
+//! vt100 hands a departing row out only to be formatted there and then, so the
+//! rows the history ends up keeping are found by parsing their stretch of
+//! output again.
+//!
+//! Here: the copies and the output kept (`Skim`), when skimming pays
+//! (`RowRate`), what parsing again needs (`Replay`), and the shadow screen's
+//! side of it (`impl Shadow`: its hooks in `process`, the parser's pacing, and
+//! formatting what was skimmed a step at a time).
 
 use std::collections::VecDeque;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use super::{Screen, Shadow, ShadowState};
+use crate::history::History;
 
 /// Skimming starts only with at least this much output waiting behind the
-/// batch: a flood, not a burst the parser is about to catch up with.
+/// batch: a flood, not a burst the parser is about to catch up with. And at
+/// least the stretch it would parse again at the end (a history's worth of
+/// rows at the rate rows left in the last batch) must be waiting: a flood that
+/// goes on for another such stretch then skips as many rows as it formats
+/// twice (the benchmark's parser was nearly three behind); one that stops
+/// there costs the stretch once more.
 const SKIM_FROM_BACKLOG: u64 = 1024 * 1024;
-// ...and at least the stretch it would parse again at the end (a history's
-// worth of rows at the rate rows left in the last batch) must be waiting: a
-// flood that goes on for another such stretch then skips as many rows as it
-// formats twice, and the benchmark's was nearly three behind. One that stops
-// there costs the stretch once more.
 /// Batches smaller than this say too little about how fast rows leave.
 const JUDGED_BATCH: u64 = 32 * 1024;
 /// The most output kept to parse again; past it, skimming stops (parsing it
@@ -276,6 +286,163 @@ impl Skim {
             calls,
             next: (0, 0),
         })
+    }
+}
+
+/// A skimmed flood's history being formatted: a fresh parser on the copy of the
+/// screen before the rows history keeps, given the same calls again, with the
+/// history in its callbacks meanwhile.
+pub(super) struct Formatting {
+    parser: vt100::Parser<ShadowState>,
+    replay: Replay,
+    /// The output kept to parse again, let go when done.
+    freed: usize,
+}
+
+/// A flood is skimmed until less than this waits behind the parser's batch.
+const SKIM_UNTIL_BACKLOG: u64 = 64 * 1024;
+
+/// Skimming as the shadow screen does it: its hooks in `process`, the
+/// parser's pacing, and formatting what was skimmed.
+impl Shadow {
+    /// After skimmed output: now and then a copy of the screen, to format the
+    /// rows history keeps from later; past the cap on the output kept (where no
+    /// copy could be taken), the history is formatted now.
+    pub(super) fn after_skimmed_call(&mut self) {
+        let (Some(skim), Screen::Live(parser)) = (self.skim.as_mut(), &self.screen) else {
+            return;
+        };
+        let departed = parser.callbacks().departed;
+        let at_boundary = self.stream_end.at_boundary();
+        skim.parsed(departed, at_boundary, || parser.screen().clone());
+        if skim.bytes() > SKIM_MAX_BYTES {
+            self.settle_history();
+        }
+    }
+
+    /// Before a batch of the parser's, with `backlog` bytes waiting behind it:
+    /// starts skimming a flood of lines, or says skimming should stop (true):
+    /// then the caller formats the rows skimmed (`settle_step`) before the batch.
+    pub fn pace_history(&mut self, backlog: u64) -> bool {
+        let Screen::Live(parser) = &self.screen else {
+            return false;
+        };
+        let state = parser.callbacks();
+        let rate = RowRate {
+            bytes: self.parsed_bytes - self.rate_from.0,
+            rows: state.departed - self.rate_from.1,
+        };
+        if rate.judged() {
+            self.rate_from = (self.parsed_bytes, state.departed);
+        }
+        let keep = state.history.max_lines();
+        match &self.skim {
+            None if rate.worth_skimming(backlog, keep as u64) => {
+                self.begin_skim();
+                false
+            }
+            Some(_) => backlog < SKIM_UNTIL_BACKLOG || rate.too_slow_for(keep as u64),
+            None => false,
+        }
+    }
+
+    /// Starts skimming, if the screen may be copied here: live, and its output
+    /// stopped between sequences. Whether it pays is `pace_history`'s call.
+    pub(crate) fn begin_skim(&mut self) -> bool {
+        let Screen::Live(parser) = &mut self.screen else {
+            return false;
+        };
+        if self.skim.is_some() || !self.stream_end.at_boundary() {
+            return false;
+        }
+        let state = parser.callbacks();
+        let skim = Skim::start(
+            parser.screen().clone(),
+            state.departed,
+            state.history.max_lines(),
+        );
+        self.skim = Some(Box::new(skim));
+        parser.callbacks_mut().skimming = true;
+        true
+    }
+
+    /// Formats the rows history keeps of a skimmed flood, parsing again from the
+    /// copy of the screen before them. Returns the bytes let go.
+    pub fn settle_history(&mut self) -> usize {
+        loop {
+            if let Some(freed) = self.settle_step(usize::MAX) {
+                return freed;
+            }
+        }
+    }
+
+    /// Formats a stretch of a skimmed flood's history: about `budget` bytes of
+    /// output parsed again. The bytes let go once all of it is done, else None.
+    /// The parser thread goes a batch at a time and lets go of the screen's
+    /// lock between steps (`Session::settle_history`): readers of the screen
+    /// (a viewer's redraw, `list`, a capture) then wait a step, not the whole.
+    pub fn settle_step(&mut self, budget: usize) -> Option<usize> {
+        if self.formatting.is_none() {
+            let Some(skim) = self.skim.take() else {
+                return Some(0);
+            };
+            let freed = skim.bytes();
+            let state = self.state_mut();
+            state.skimming = false;
+            let Some(mut replay) = skim.into_replay(state.departed) else {
+                return Some(freed);
+            };
+            state.history.skip_evicted(replay.skipped);
+            if replay.formatted == 0 {
+                return Some(freed);
+            }
+            let history = std::mem::replace(&mut state.history, History::new(0));
+            let (rows, cols) = replay.screen.size();
+            let mut parser = vt100::Parser::new_with_callbacks(rows, cols, 0, ShadowState::new(0));
+            parser.callbacks_mut().history = history;
+            std::mem::swap(parser.screen_mut(), &mut replay.screen);
+            self.formatting = Some(Box::new(Formatting {
+                parser,
+                replay,
+                freed,
+            }));
+        }
+        let Some(formatting) = self.formatting.as_mut() else {
+            return Some(0);
+        };
+        let Formatting { parser, replay, .. } = &mut **formatting;
+        // A call vt100 fails on now failed when it was skimmed too (calls are
+        // kept before they are parsed): the history ends there, as it would have.
+        match catch_unwind(AssertUnwindSafe(|| {
+            replay.feed(budget, |call| parser.process(call))
+        })) {
+            Ok(false) => return None,
+            Ok(true) => {}
+            Err(_) => tracing::error!("a skimmed flood's history ends at a batch vt100 failed on"),
+        }
+        let Some(mut done) = self.formatting.take() else {
+            return Some(0);
+        };
+        tracing::debug!(
+            skipped = done.replay.skipped,
+            formatted = done.replay.formatted,
+            kept = done.freed,
+            "history of a skimmed flood formatted"
+        );
+        let history = std::mem::replace(&mut done.parser.callbacks_mut().history, History::new(0));
+        self.state_mut().history = history;
+        Some(done.freed)
+    }
+
+    /// Output kept to format a skimmed flood's history: for tests.
+    #[cfg(test)]
+    pub(crate) fn skimmed_bytes(&self) -> usize {
+        self.skim.as_ref().map_or(0, |skim| skim.bytes())
+    }
+
+    /// Whether rows of a flood wait to be formatted into history.
+    pub fn is_skimming(&self) -> bool {
+        self.skim.is_some() || self.formatting.is_some()
     }
 }
 

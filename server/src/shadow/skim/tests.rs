@@ -3,8 +3,8 @@
 
 use symp_protocol::Size;
 
+use super::{Skim, SKIM_MAX_BYTES};
 use crate::shadow::Shadow;
-use crate::skim::{Skim, SKIM_MAX_BYTES};
 
 fn size(cols: u16, rows: u16) -> Size {
     Size { cols, rows }
