@@ -26,6 +26,10 @@ pub struct ShadowState {
     departed: u64,
     /// During a flood: rows leaving are counted, not formatted (`skim.rs`).
     skimming: bool,
+    /// Rows leaving next that are only counted too: when a skimmed flood is
+    /// parsed again, the first of its rows are followed by a whole history's
+    /// worth, so the history would not keep them (`skim.rs`).
+    evicted_ahead: u64,
     pub title: String,
     /// How many times the title changed (to notice a change without comparing text).
     pub title_changes: u64,
@@ -100,6 +104,10 @@ impl vt100::Callbacks for ShadowState {
         if self.skimming || self.history.max_lines() == 0 {
             return;
         }
+        if self.evicted_ahead > 0 {
+            self.evicted_ahead -= 1;
+            return;
+        }
         self.scratch.clear();
         // Each line starts from default attributes so it stands alone.
         let mut state = vt100::capture::BasicFormattedCaptureState::new();
@@ -118,6 +126,7 @@ impl ShadowState {
             history: History::new(scrollback_lines),
             departed: 0,
             skimming: false,
+            evicted_ahead: 0,
             title: String::new(),
             title_changes: 0,
             bells: 0,

@@ -392,7 +392,12 @@ impl Shadow {
             let Some(mut replay) = skim.into_replay(state.departed) else {
                 return Some(freed);
             };
-            state.history.skip_evicted(replay.skipped);
+            // Of the rows parsed again, those followed by a whole history's
+            // worth are gone from it too: counted, not formatted (nor
+            // allocated only to be freed, leaving holes between the kept).
+            let keep = state.history.max_lines() as u64;
+            let evicted_ahead = replay.formatted.saturating_sub(keep);
+            state.history.skip_evicted(replay.skipped + evicted_ahead);
             if replay.formatted == 0 {
                 return Some(freed);
             }
@@ -400,6 +405,7 @@ impl Shadow {
             let (rows, cols) = replay.screen.size();
             let mut parser = vt100::Parser::new_with_callbacks(rows, cols, 0, ShadowState::new(0));
             parser.callbacks_mut().history = history;
+            parser.callbacks_mut().evicted_ahead = evicted_ahead;
             std::mem::swap(parser.screen_mut(), &mut replay.screen);
             self.formatting = Some(Box::new(Formatting {
                 parser,
