@@ -224,8 +224,7 @@ impl Shadow {
         if self.formatting.is_some() {
             self.settle_history();
         }
-        let split_char = &mut self.split_char;
-        let bytes = split_char.whole(bytes);
+        let bytes = self.split_char.whole(bytes);
         if let Some(skim) = self.skim.as_mut() {
             skim.push(&bytes);
         }

@@ -212,14 +212,17 @@ impl Shared {
 fn parse(session: &Session, batch: ParseBatch, reclaim: &Reclaim) -> Vec<u8> {
     let end = batch.start + batch.bytes.len() as u64;
     let backlog = session.log.head().saturating_sub(end);
-    if session.shadow().pace_history(backlog) {
-        // Skimming stops: the rows skimmed go to history before this batch's.
-        reclaim.released(session.settle_history_in_steps());
-    }
     let mut replies = Vec::with_capacity(batch.queries.len());
     let (title_after, bells_before, bells_after);
     {
         let mut shadow = session.shadow();
+        if shadow.pace_history(backlog) {
+            // Skimming stops: the rows skimmed go to history before this
+            // batch's, formatted a step at a time with the lock let go between.
+            drop(shadow);
+            reclaim.released(session.settle_history_in_steps());
+            shadow = session.shadow();
+        }
         let title_changes_before = shadow.state().title_changes;
         bells_before = shadow.state().bells;
         let mut done = 0;

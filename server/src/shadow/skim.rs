@@ -263,24 +263,22 @@ impl Skim {
         }
         let mut marks = self.marks.into_iter();
         let first = marks.next()?;
-        let screen = first.screen;
-        let first = (first.bytes, first.calls);
-        let rest = marks.map(|m| (m.bytes, m.calls));
         let mut calls = Vec::new();
         if let Some((last_mark, last_call)) = last {
-            for (m, (mut bytes, mark_calls)) in std::iter::once(first).chain(rest).enumerate() {
+            let stretches = std::iter::once((first.bytes, first.calls))
+                .chain(marks.map(|m| (m.bytes, m.calls)))
+                .take(last_mark + 1);
+            for (m, (mut bytes, mark_calls)) in stretches.enumerate() {
                 let mut ends: Vec<usize> = mark_calls.iter().map(|c| c.end).collect();
                 if m == last_mark {
                     ends.truncate(last_call + 1);
                     bytes.truncate(ends.last().copied().unwrap_or(0));
-                    calls.push((bytes, ends));
-                    break;
                 }
                 calls.push((bytes, ends));
             }
         }
         Some(Replay {
-            screen,
+            screen: first.screen,
             skipped: from - self.departed_at_start,
             formatted: departed - from,
             calls,
@@ -379,39 +377,14 @@ impl Shadow {
     /// Formats a stretch of a skimmed flood's history: about `budget` bytes of
     /// output parsed again. The bytes let go once all of it is done, else None.
     /// The parser thread goes a batch at a time and lets go of the screen's
-    /// lock between steps (`Session::settle_history`): readers of the screen
-    /// (a viewer's redraw, `list`, a capture) then wait a step, not the whole.
+    /// lock between steps (`Session::settle_history_in_steps`): readers of the
+    /// screen (a viewer's redraw, `list`, a capture) then wait a step, not the
+    /// whole.
     pub fn settle_step(&mut self, budget: usize) -> Option<usize> {
         if self.formatting.is_none() {
-            let Some(skim) = self.skim.take() else {
-                return Some(0);
-            };
-            let freed = skim.bytes();
-            let state = self.state_mut();
-            state.skimming = false;
-            let Some(mut replay) = skim.into_replay(state.departed) else {
-                return Some(freed);
-            };
-            // Of the rows parsed again, those followed by a whole history's
-            // worth are gone from it too: counted, not formatted (nor
-            // allocated only to be freed, leaving holes between the kept).
-            let keep = state.history.max_lines() as u64;
-            let evicted_ahead = replay.formatted.saturating_sub(keep);
-            state.history.skip_evicted(replay.skipped + evicted_ahead);
-            if replay.formatted == 0 {
+            if let Some(freed) = self.start_formatting() {
                 return Some(freed);
             }
-            let history = std::mem::replace(&mut state.history, History::new(0));
-            let (rows, cols) = replay.screen.size();
-            let mut parser = vt100::Parser::new_with_callbacks(rows, cols, 0, ShadowState::new(0));
-            parser.callbacks_mut().history = history;
-            parser.callbacks_mut().evicted_ahead = evicted_ahead;
-            std::mem::swap(parser.screen_mut(), &mut replay.screen);
-            self.formatting = Some(Box::new(Formatting {
-                parser,
-                replay,
-                freed,
-            }));
         }
         let Some(formatting) = self.formatting.as_mut() else {
             return Some(0);
@@ -438,6 +411,43 @@ impl Shadow {
         let history = std::mem::replace(&mut done.parser.callbacks_mut().history, History::new(0));
         self.state_mut().history = history;
         Some(done.freed)
+    }
+
+    /// Ends skimming and sets up formatting what it skipped: the rows the
+    /// history will not keep are counted as gone, and a parser on the oldest
+    /// copy of the screen gets the history. The bytes let go if that leaves
+    /// nothing to parse again (nothing was skimmed, or no row left), else None.
+    fn start_formatting(&mut self) -> Option<usize> {
+        let Some(skim) = self.skim.take() else {
+            return Some(0);
+        };
+        let freed = skim.bytes();
+        let state = self.state_mut();
+        state.skimming = false;
+        let Some(mut replay) = skim.into_replay(state.departed) else {
+            return Some(freed);
+        };
+        // Of the rows parsed again, those followed by a whole history's worth
+        // are gone from it too: counted, not formatted (nor allocated only to
+        // be freed, leaving holes between the kept).
+        let keep = state.history.max_lines() as u64;
+        let evicted_ahead = replay.formatted.saturating_sub(keep);
+        state.history.skip_evicted(replay.skipped + evicted_ahead);
+        if replay.formatted == 0 {
+            return Some(freed);
+        }
+        let history = std::mem::replace(&mut state.history, History::new(0));
+        let (rows, cols) = replay.screen.size();
+        let mut parser = vt100::Parser::new_with_callbacks(rows, cols, 0, ShadowState::new(0));
+        parser.callbacks_mut().history = history;
+        parser.callbacks_mut().evicted_ahead = evicted_ahead;
+        std::mem::swap(parser.screen_mut(), &mut replay.screen);
+        self.formatting = Some(Box::new(Formatting {
+            parser,
+            replay,
+            freed,
+        }));
+        None
     }
 
     /// Output kept to format a skimmed flood's history: for tests.
