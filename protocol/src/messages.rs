@@ -152,6 +152,20 @@ pub enum ClientMsg {
     Events {
         name: Option<String>,
     },
+    /// Turns this connection into a viewer of `name` that the server draws straight
+    /// into the client's terminal and whose keys it reads from there: the frame
+    /// carries two fds (SCM_RIGHTS), the terminal opened again for reading keys and
+    /// for writing output. Keys and echoes then skip the client process. The
+    /// connection carries the rest: resizes and `Detach` one way; `Attached`,
+    /// then `Detached`, `Exited` or `Error` the other, each sent only once the
+    /// server has stopped writing to the terminal.
+    AttachTerminal {
+        name: String,
+        read_only: bool,
+        size: Size,
+        /// `C-\`, `^A`, ...; `None` is the default key. The server recognises it.
+        detach_key: Option<String>,
+    },
 }
 
 /// One piece of a `send`: literal text, a named key, a paste or a pause.
@@ -223,4 +237,9 @@ pub enum ServerMsg {
     Removed {
         names: Vec<String>,
     },
+    /// `AttachTerminal` was accepted: the server draws into the terminal from now on.
+    Attached,
+    /// The detach key was pressed (or the client asked to detach), and the server
+    /// has stopped writing to the terminal and closed its fds.
+    Detached,
 }

@@ -64,6 +64,12 @@ fn client_messages() -> Vec<ClientMsg> {
             timeout_ms: Some(1000),
         },
         ClientMsg::Events { name: None },
+        ClientMsg::AttachTerminal {
+            name: "a".into(),
+            read_only: false,
+            size: size(),
+            detach_key: Some("C-\\".into()),
+        },
     ]
 }
 
@@ -127,6 +133,8 @@ fn server_messages() -> Vec<ServerMsg> {
         ServerMsg::Removed {
             names: vec!["a".into()],
         },
+        ServerMsg::Attached,
+        ServerMsg::Detached,
     ]
 }
 
@@ -151,6 +159,7 @@ const CLIENT_GOLDEN: &[&str] = &[
     "0d0161010105",
     "0e01610201780101e807",
     "0f00",
+    "1001610050180103432d5c",
 ];
 
 const SERVER_GOLDEN: &[&str] = &[
@@ -167,6 +176,8 @@ const SERVER_GOLDEN: &[&str] = &[
     "0a0003",
     "0b027b7d",
     "0c010161",
+    "0d",
+    "0e",
 ];
 
 #[test]

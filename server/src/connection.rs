@@ -98,7 +98,22 @@ async fn handle(
         } => {
             let session = registry.live(&name)?;
             let span = tracing::info_span!("attach", session = %name, read_only);
-            attach::run(conn, session, read_only, size)
+            attach::run(conn, session, read_only, size, None)
+                .instrument(span)
+                .await?;
+        }
+        ClientMsg::AttachTerminal {
+            name,
+            read_only,
+            size,
+            detach_key,
+        } => {
+            // Taken whatever happens next, so a refused attach closes them at once.
+            let fds = conn.get_mut().take_fds();
+            let session = registry.live(&name)?;
+            let terminal = attach::Terminal::new(fds, detach_key.as_deref())?;
+            let span = tracing::info_span!("attach", session = %name, read_only, terminal = true);
+            attach::run(conn, session, read_only, size, Some(terminal))
                 .instrument(span)
                 .await?;
         }
@@ -160,5 +175,6 @@ pub fn variant_name(msg: &ClientMsg) -> &'static str {
         ClientMsg::Capture { .. } => "capture",
         ClientMsg::Wait { .. } => "wait",
         ClientMsg::Events { .. } => "events",
+        ClientMsg::AttachTerminal { .. } => "attach-terminal",
     }
 }

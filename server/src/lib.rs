@@ -34,5 +34,6 @@ mod stream_end;
 mod sync;
 pub mod transcript;
 
+pub use attach::detach_key::DetachKey;
 pub use daemon::{run, AlreadyRunning};
 pub use paths::Paths;

@@ -1,6 +1,7 @@
-//! The pty master as a non-blocking fd on the async runtime: output is read and
-//! keys are written by tasks, not by a pair of threads per session, so a keystroke
-//! and its echo cross no thread boundary in the server.
+//! A pty as a non-blocking fd on the async runtime: a session's master, whose
+//! output is read and keys written by tasks, not by a pair of threads per session,
+//! so a keystroke and its echo cross no thread boundary in the server; and an
+//! attached client's terminal, whose keys are read and picture written the same way.
 
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
@@ -72,10 +73,18 @@ impl PtyFd {
             .context("cannot duplicate the pty fd")?;
         // O_NONBLOCK lives on the open file description, which portable-pty's own
         // master shares; it only uses that for resize ioctls, which do not care.
+        Self::from_terminal(owned).context("cannot watch the pty fd")
+    }
+
+    /// Takes over a terminal fd, made non-blocking. O_NONBLOCK lives on the open
+    /// file description, so the fd must not share it with anything that expects
+    /// blocking reads (a shell's stdin). Must be called inside the runtime.
+    pub fn from_terminal(owned: OwnedFd) -> io::Result<Self> {
         let flags = OFlag::from_bits_truncate(fcntl(&owned, FcntlArg::F_GETFL)?);
         fcntl(&owned, FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK))?;
-        let fd = watch(owned, Interest::READABLE).context("cannot watch the pty fd")?;
-        Ok(Self { fd })
+        Ok(Self {
+            fd: watch(owned, Interest::READABLE)?,
+        })
     }
 
     /// Waits for what the program writes next and hands it to `consume`, in the

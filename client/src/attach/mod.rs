@@ -1,34 +1,34 @@
-//! `symp attach`: mirror a session in this terminal until the detach key, the
-//! program's end, or the terminal going away.
+//! `symp attach`: hand this terminal to the server, which draws the session into
+//! it and reads its keys, until the detach key, the program's end, or the
+//! terminal going away; then take the terminal back as it was.
 
-mod keyboard;
-mod keys;
-mod replies;
 mod terminal;
 
 use std::io::IsTerminal;
 use std::os::fd::AsFd;
 use std::time::Duration;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use futures_util::{SinkExt, StreamExt};
 use nix::sys::signal::Signal;
 use symp_protocol::{ClientMsg, ServerMsg, Size, Status};
-use symp_server::Paths;
+use symp_server::{DetachKey, Paths};
 use tokio::signal::unix::{signal, SignalKind};
-use tokio::time::Instant;
 
 use crate::commands::terminal_size;
-use crate::connect::{connect, recv};
+use crate::connect::{connect, recv, Conn};
 use crate::output::outln;
-use keyboard::Keyboard;
-use keys::{DetachFilter, DetachKey, KeyAction, DOUBLE_PRESS_WINDOW_MS};
 use terminal::RawModeGuard;
+
+/// How long a client that was told to stop waits for the server to stop drawing
+/// into its terminal before it restores the terminal anyway.
+const STOP_DRAWING_TIMEOUT: Duration = Duration::from_secs(1);
 
 pub struct AttachOptions {
     name: String,
     read_only: bool,
-    detach_key: DetachKey,
+    /// As given or configured; checked here, recognised by the server.
+    detach_key: Option<String>,
 }
 
 impl AttachOptions {
@@ -39,10 +39,10 @@ impl AttachOptions {
         detach_key: Option<&str>,
     ) -> Result<Self> {
         let configured = symp_server::config::Config::load(paths)?.detach_key;
-        let detach_key = match detach_key.or(configured.as_deref()) {
-            Some(text) => DetachKey::parse(text)?,
-            None => DetachKey::default(),
-        };
+        let detach_key = detach_key.or(configured.as_deref()).map(str::to_owned);
+        if let Some(text) = &detach_key {
+            DetachKey::parse(text)?;
+        }
         Ok(Self {
             name,
             read_only,
@@ -75,67 +75,48 @@ pub async fn run(paths: &Paths, options: AttachOptions) -> Result<u8> {
     } = options;
     let size = terminal_size().unwrap_or(Size { cols: 80, rows: 24 });
     let mut conn = connect(paths).await?;
-    conn.send(ClientMsg::Attach {
+    // Our own opens of the terminal, not stdin and stdout themselves: the server
+    // makes them non-blocking, which must not reach the shell's file descriptions.
+    let keys = terminal::open_again(std::io::stdin().as_fd())?;
+    let screen = terminal::open_again(std::io::stdout().as_fd())?;
+    let mut guard = RawModeGuard::enter()?;
+    terminal::write_out(terminal::SAVE_TITLE.as_bytes())?;
+    let request = symp_protocol::frame(&ClientMsg::AttachTerminal {
         name: name.clone(),
         read_only,
         size,
-    })
-    .await?;
-    // Errors (unknown session, ...) arrive before the terminal changes at all.
-    let ServerMsg::Snapshot(first) = recv(&mut conn).await? else {
-        bail!("unexpected reply to attach")
-    };
-    let mut guard = RawModeGuard::enter()?;
-    write_out(terminal::SAVE_TITLE.as_bytes())?;
-    write_out(&first)?;
+        detach_key,
+    })?;
+    conn.get_ref()
+        .send_with_fds(&request, &[keys.as_fd(), screen.as_fd()])
+        .context("cannot hand the terminal to the server")?;
+    drop((keys, screen));
+    // Errors (unknown session, ...) arrive before anything is drawn.
+    match recv(&mut conn).await {
+        Ok(ServerMsg::Attached) => {}
+        Ok(other) => {
+            guard.undo_entry();
+            bail!("unexpected reply to attach: {other:?}")
+        }
+        Err(err) => {
+            guard.undo_entry();
+            return Err(err);
+        }
+    }
 
-    let mut keys = Keyboard::open();
     let mut window_change = signal(SignalKind::window_change())?;
     let mut hangup = signal(SignalKind::hangup())?;
     let mut terminate = signal(SignalKind::terminate())?;
-    let mut filter = DetachFilter::new(detach_key);
-    let mut detach_deadline: Option<Instant> = None;
-
-    let outcome = 'session: loop {
-        let double_press_window = async {
-            match detach_deadline {
-                Some(deadline) => tokio::time::sleep_until(deadline).await,
-                None => std::future::pending().await,
-            }
-        };
+    let outcome = loop {
         tokio::select! {
             msg = conn.next() => match msg {
-                Some(Ok(ServerMsg::Output(bytes) | ServerMsg::Snapshot(bytes))) => write_out(&bytes)?,
+                Some(Ok(ServerMsg::Detached)) => break Outcome::Detached,
                 Some(Ok(ServerMsg::Exited { status })) => break Outcome::Ended(status),
                 Some(Ok(ServerMsg::Error { message })) => break Outcome::Failed(message),
                 Some(Ok(_)) => {}
                 Some(Err(err)) => break Outcome::Failed(format!("bad frame from the server: {err}")),
                 None => break Outcome::Failed("lost the connection to the server".into()),
             },
-            Some(bytes) = keys.next() => {
-                if replies::is_terminal_reply(&bytes) {
-                    if !read_only {
-                        conn.send(ClientMsg::TerminalReply(bytes)).await?;
-                    }
-                    continue;
-                }
-                for action in filter.feed(&bytes) {
-                    match action {
-                        KeyAction::Send(bytes) if !read_only => conn.send(ClientMsg::Input(bytes)).await?,
-                        KeyAction::Send(_) => {}
-                        KeyAction::Armed => {
-                            detach_deadline = Some(Instant::now() + Duration::from_millis(DOUBLE_PRESS_WINDOW_MS));
-                        }
-                        KeyAction::Detach => break 'session Outcome::Detached,
-                    }
-                }
-            },
-            () = double_press_window => {
-                detach_deadline = None;
-                if filter.expire() {
-                    break Outcome::Detached;
-                }
-            }
             _ = window_change.recv() => {
                 if let Some(size) = terminal_size() {
                     conn.send(ClientMsg::Resize(size)).await?;
@@ -145,10 +126,8 @@ pub async fn run(paths: &Paths, options: AttachOptions) -> Result<u8> {
             _ = terminate.recv() => break Outcome::Hangup,
         }
     };
-
-    if matches!(outcome, Outcome::Detached) {
-        // Best effort: the server also notices the connection closing.
-        let _ = conn.send(ClientMsg::Detach).await;
+    if matches!(outcome, Outcome::Hangup) {
+        stop_drawing(&mut conn).await;
     }
     drop(conn);
     guard.restore();
@@ -161,6 +140,22 @@ pub async fn run(paths: &Paths, options: AttachOptions) -> Result<u8> {
     Ok(0)
 }
 
+/// Asks the server to stop drawing into our terminal and waits until it has (or
+/// the connection ends), so nothing it draws lands after the terminal is restored.
+async fn stop_drawing(conn: &mut Conn) {
+    let stopped = async {
+        conn.send(ClientMsg::Detach).await.ok()?;
+        loop {
+            match conn.next().await? {
+                Ok(ServerMsg::Detached | ServerMsg::Exited { .. } | ServerMsg::Error { .. })
+                | Err(_) => return Some(()),
+                Ok(_) => {}
+            }
+        }
+    };
+    let _ = tokio::time::timeout(STOP_DRAWING_TIMEOUT, stopped).await;
+}
+
 fn ended_text(status: Status) -> String {
     match status {
         Status::Exited { code } => format!("exited with status {code}"),
@@ -170,19 +165,4 @@ fn ended_text(status: Status) -> String {
         },
         Status::Running | Status::Lost => "ended".to_owned(),
     }
-}
-
-/// Writes straight to the terminal's fd: stdout's line buffer would split each
-/// frame into two writes (up to the last newline, then the rest).
-fn write_out(mut bytes: &[u8]) -> Result<()> {
-    let stdout = std::io::stdout();
-    let _exclusive = stdout.lock();
-    while !bytes.is_empty() {
-        match nix::unistd::write(stdout.as_fd(), bytes) {
-            Ok(n) => bytes = &bytes[n..],
-            Err(nix::errno::Errno::EINTR) => {}
-            Err(err) => return Err(std::io::Error::from(err).into()),
-        }
-    }
-    Ok(())
 }

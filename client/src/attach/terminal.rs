@@ -1,7 +1,15 @@
-//! The local terminal during attach: raw mode on the way in, and on every way out
-//! (detach, exit, error, signal, panic) its modes put back as they were.
+//! The local terminal during attach: opened again for the server, raw mode on
+//! the way in, and on every way out (detach, exit, error, signal, panic) its modes
+//! put back as they were.
 
 use std::io::Write;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use nix::fcntl::OFlag;
+use nix::sys::stat::fstat;
 
 /// Undoes whatever modes the session's program set in our terminal: main screen,
 /// normal keys, no paste brackets, no mouse, no focus events, no kitty keyboard
@@ -21,6 +29,9 @@ pub const RESET_MODES: &str = concat!(
     // Give back the title we saved on the way in (xterm's title stack).
     "\x1b[23;0t",
 );
+
+/// Gives back the title saved by `SAVE_TITLE` (the end of `RESET_MODES`).
+const RESTORE_TITLE: &str = "\x1b[23;0t";
 
 /// Saves the terminal's title, which the session's title replaces while attached.
 pub const SAVE_TITLE: &str = "\x1b[22;0t";
@@ -43,6 +54,61 @@ impl RawModeGuard {
             restore_terminal();
         }
     }
+
+    /// Undoes only the way in, when nothing was drawn: the title saved comes back
+    /// and raw mode ends, with the cursor left where it was.
+    pub fn undo_entry(&mut self) {
+        if std::mem::take(&mut self.active) {
+            let _ = write_out(RESTORE_TITLE.as_bytes());
+            let _ = crossterm::terminal::disable_raw_mode();
+        }
+    }
+}
+
+/// Opens the terminal behind `fd` again: the same device, a file description of
+/// its own. (Not `/dev/tty`: that is an alias whose `st_rdev` names no particular
+/// terminal, so it cannot be matched to `fd`.)
+pub fn open_again(fd: BorrowedFd<'_>) -> Result<OwnedFd> {
+    let wanted = fstat(fd)?.st_rdev;
+    let paths = [
+        nix::unistd::ttyname(fd).ok(),
+        Some(PathBuf::from(format!(
+            "/proc/self/fd/{}",
+            std::os::fd::AsRawFd::as_raw_fd(&fd)
+        ))),
+    ];
+    for path in paths.into_iter().flatten() {
+        let opened = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            // O_NOCTTY: a client without a controlling terminal must not take this one.
+            .custom_flags(OFlag::O_NOCTTY.bits())
+            .open(&path);
+        // A renamed or reused path would be another device.
+        if let Ok(file) = opened {
+            if fstat(file.as_fd()).is_ok_and(|st| st.st_rdev == wanted) {
+                return Ok(file.into());
+            }
+        }
+    }
+    bail!("cannot open this terminal again to hand it to the server (no usable path to it)")
+}
+
+/// Writes straight to the terminal's fd: stdout's line buffer would split the
+/// bytes into two writes (up to the last newline, then the rest).
+pub fn write_out(mut bytes: &[u8]) -> Result<()> {
+    let stdout = std::io::stdout();
+    let _exclusive = stdout.lock();
+    while !bytes.is_empty() {
+        match nix::unistd::write(stdout.as_fd(), bytes) {
+            Ok(n) => bytes = &bytes[n..],
+            Err(nix::errno::Errno::EINTR) => {}
+            Err(err) => {
+                return Err(std::io::Error::from(err)).context("cannot write to the terminal")
+            }
+        }
+    }
+    Ok(())
 }
 
 impl Drop for RawModeGuard {

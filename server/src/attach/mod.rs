@@ -1,6 +1,16 @@
 //! One attached client, server side: a snapshot, then the output stream (raw bytes
 //! when its terminal is the pty's size, a clipped rendering otherwise), and its
 //! keys, replies and resizes going the other way.
+//!
+//! Two kinds of viewer. The `symp` client hands over its terminal (`Terminal`):
+//! the server draws into it and reads its keys itself, as tmux does, so a key and
+//! its echo never pass through the client process. A viewer without a terminal to
+//! hand over (an editor's pane, a test) gets the same stream in frames instead,
+//! and sends its keys as `Input`.
+
+pub mod detach_key;
+mod replies;
+mod terminal;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,8 +23,10 @@ use tokio::sync::watch;
 use crate::clients::ClientId;
 use crate::events::EventKind;
 use crate::output_log::ReadOutcome;
+use crate::pty_fd::PtyFd;
 use crate::render::ClippedView;
 use crate::session::Session;
+pub use terminal::Terminal;
 
 /// History lines pushed into an attaching terminal's own scrollback.
 pub const REPLAY_LINES: usize = 1000;
@@ -32,12 +44,33 @@ const STREAM_GAP: Duration = Duration::from_millis(1);
 /// this a viewer would keep up with, and paint, every byte of a `cat` of a log).
 const BURST_FRAME_INTERVAL: Duration = Duration::from_millis(40);
 
-pub async fn run<S>(conn: S, session: Arc<Session>, read_only: bool, size: Size) -> Result<()>
+/// How a viewer's attach ended.
+enum End {
+    /// The program ended; the viewer was told (`Exited`).
+    ProgramEnded,
+    /// The detach key, or the client asked.
+    Detached,
+    /// The client or its terminal went away.
+    Gone,
+}
+
+pub async fn run<S>(
+    conn: S,
+    session: Arc<Session>,
+    read_only: bool,
+    size: Size,
+    terminal: Option<Terminal>,
+) -> Result<()>
 where
     S: Sink<ServerMsg, Error = ProtocolError>
         + Stream<Item = Result<ClientMsg, ProtocolError>>
         + Unpin,
 {
+    let (mut sink, mut stream) = conn.split();
+    if terminal.is_some() {
+        // Before the first byte goes to the terminal: the client now leaves it to us.
+        sink.send(ServerMsg::Attached).await?;
+    }
     // The attach replays history: format a skimmed flood's first, off this thread.
     session.settle_history().await;
     let (id, lead_size) = session.clients().join(read_only, size);
@@ -53,11 +86,21 @@ where
         resize(&session, size).await;
     }
     let (client_size_tx, client_size_rx) = watch::channel(size);
-    let (mut sink, mut stream) = conn.split();
-    let result = tokio::select! {
-        r = stream_output(&session, &mut sink, client_size_rx) => r,
-        r = take_input(&session, &mut stream, id, read_only, client_size_tx) => r,
+    let screen = terminal.as_ref().map(|t| t.output());
+    let keys = async {
+        match &terminal {
+            Some(terminal) => terminal.read_keys(&session, id, read_only).await,
+            None => std::future::pending::<End>().await,
+        }
     };
+    let result = tokio::select! {
+        r = stream_output(&session, &mut sink, screen, client_size_rx) => r.map(|()| End::ProgramEnded),
+        r = take_input(&session, &mut stream, id, read_only, client_size_tx) => r,
+        end = keys => Ok(end),
+    };
+    // Nothing is written to the terminal after this: the client may take it back.
+    let handed_over = terminal.is_some();
+    drop(terminal);
     let lead_size = session.clients().leave(id);
     if let Some(size) = lead_size {
         resize(&session, size).await;
@@ -66,7 +109,30 @@ where
     session
         .bus
         .emit(session.name(), EventKind::Detached { client: id });
-    result
+    if handed_over && matches!(result, Ok(End::Detached)) {
+        // The client restores its terminal once told; it may be gone already.
+        let _ = sink.send(ServerMsg::Detached).await;
+    }
+    result.map(|_| ())
+}
+
+/// Keys from the viewer: it becomes the input owner, and they go to the program.
+async fn type_keys(session: &Arc<Session>, id: ClientId, bytes: Vec<u8>) {
+    let lead_size = session.clients().touch(id);
+    if let Some(size) = lead_size {
+        resize(session, size).await;
+    }
+    // Typing into an ended session does nothing; the output side says it ended.
+    let _ = session.write_input(bytes).await;
+}
+
+/// A reply from the viewer's terminal to a query the program made: only the input
+/// owner's terminal answers.
+async fn answer_query(session: &Session, id: ClientId, bytes: Vec<u8>) {
+    let leads = session.clients().is_leader(id);
+    if leads {
+        let _ = session.write_input(bytes).await;
+    }
 }
 
 /// How this client is being fed.
@@ -99,6 +165,7 @@ fn redraw(session: &Session, client: Size, replay: usize) -> (Mode, Vec<u8>) {
 async fn stream_output<W>(
     session: &Session,
     sink: &mut W,
+    screen: Option<&PtyFd>,
     mut client_size: watch::Receiver<Size>,
 ) -> Result<()>
 where
@@ -114,6 +181,7 @@ where
     let (mut mode, snapshot) = redraw(session, *client_size.borrow_and_update(), REPLAY_LINES);
     let mut frames = Frames {
         sink,
+        screen,
         last: Instant::now(),
     };
     frames.send(ServerMsg::Snapshot(snapshot.into())).await?;
@@ -210,6 +278,8 @@ where
 /// The client's side of the connection, remembering when it was last sent a frame.
 struct Frames<'a, W> {
     sink: &'a mut W,
+    /// The client's terminal, where the picture goes when the client handed it over.
+    screen: Option<&'a PtyFd>,
     last: Instant,
 }
 
@@ -217,8 +287,13 @@ impl<W> Frames<'_, W>
 where
     W: Sink<ServerMsg, Error = ProtocolError> + Unpin,
 {
-    async fn send(&mut self, msg: ServerMsg) -> Result<(), ProtocolError> {
-        self.sink.send(msg).await?;
+    async fn send(&mut self, msg: ServerMsg) -> Result<()> {
+        match (self.screen, msg) {
+            (Some(screen), ServerMsg::Output(bytes) | ServerMsg::Snapshot(bytes)) => {
+                screen.write_all(&bytes).await?
+            }
+            (_, msg) => self.sink.send(msg).await?,
+        }
         self.last = Instant::now();
         Ok(())
     }
@@ -230,27 +305,14 @@ async fn take_input<R>(
     id: ClientId,
     read_only: bool,
     client_size: watch::Sender<Size>,
-) -> Result<()>
+) -> Result<End>
 where
     R: Stream<Item = Result<ClientMsg, ProtocolError>> + Unpin,
 {
     while let Some(msg) = stream.next().await {
         match msg? {
-            ClientMsg::Input(bytes) if !read_only => {
-                let lead_size = session.clients().touch(id);
-                if let Some(size) = lead_size {
-                    resize(session, size).await;
-                }
-                // Typing into an ended session does nothing; the output side says it ended.
-                let _ = session.write_input(bytes).await;
-            }
-            ClientMsg::TerminalReply(bytes) if !read_only => {
-                // Only the input owner's terminal answers the program's queries.
-                let leads = session.clients().is_leader(id);
-                if leads {
-                    let _ = session.write_input(bytes).await;
-                }
-            }
+            ClientMsg::Input(bytes) if !read_only => type_keys(session, id, bytes).await,
+            ClientMsg::TerminalReply(bytes) if !read_only => answer_query(session, id, bytes).await,
             ClientMsg::Input(_) | ClientMsg::TerminalReply(_) => {}
             ClientMsg::Resize(size) if size.cols > 0 && size.rows > 0 => {
                 client_size.send_replace(size);
@@ -259,11 +321,11 @@ where
                     resize(session, size).await;
                 }
             }
-            ClientMsg::Detach => return Ok(()),
+            ClientMsg::Detach => return Ok(End::Detached),
             other => bail!("unexpected message during attach: {other:?}"),
         }
     }
-    Ok(())
+    Ok(End::Gone)
 }
 
 /// Gives the session a new size. A resize formats a skimmed flood's history
