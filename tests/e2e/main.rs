@@ -27,4 +27,5 @@ mod server_process;
 mod sharing;
 mod skimmed_floods;
 mod socket_robustness;
+mod terminal_handover;
 mod wire;

@@ -1,10 +1,13 @@
 //! Talking to the server's socket by hand: length-prefixed postcard frames, as
 //! protocol/src defines them, for the tests that misbehave on purpose.
 
-use std::io::{ErrorKind, Read, Write};
+use std::io::{ErrorKind, IoSlice, Read, Write};
+use std::mem::MaybeUninit;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::net::UnixStream;
 use std::time::Instant;
 
+use rustix::net::{sendmsg, SendAncillaryBuffer, SendAncillaryMessage, SendFlags};
 use symp_protocol::{ClientMsg, ServerMsg, PROTOCOL_VERSION};
 
 use crate::harness::{Home, TIMEOUT};
@@ -39,6 +42,23 @@ impl Wire {
     pub fn send(&mut self, msg: &ClientMsg) {
         let frame = symp_protocol::frame(msg).expect("encode");
         self.send_raw(&frame);
+    }
+
+    /// Sends one message with `fds` riding on it (SCM_RIGHTS).
+    pub fn send_with_fds(&mut self, msg: &ClientMsg, fds: &[&dyn AsFd]) {
+        let frame = symp_protocol::frame(msg).expect("encode");
+        let fds: Vec<BorrowedFd<'_>> = fds.iter().map(|fd| fd.as_fd()).collect();
+        let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(2))];
+        let mut control = SendAncillaryBuffer::new(&mut space);
+        assert!(control.push(SendAncillaryMessage::ScmRights(&fds)));
+        let sent = sendmsg(
+            &self.stream,
+            &[IoSlice::new(&frame)],
+            &mut control,
+            SendFlags::empty(),
+        )
+        .expect("sendmsg");
+        assert_eq!(sent, frame.len());
     }
 
     /// Stops writing: the server sees the end of what we sent.
