@@ -243,6 +243,13 @@ impl Session {
         }
     }
 
+    /// Room for one write in the program's input queue, once there is some;
+    /// `None` once the program has ended. Cancel-safe: waiting takes nothing.
+    pub async fn input_room(&self) -> Option<mpsc::OwnedPermit<Vec<u8>>> {
+        let sender = lock(&self.input).clone()?;
+        sender.reserve_owned().await.ok()
+    }
+
     /// For the parser thread: queues a query's answer without waiting. That thread
     /// serves every session, so it never waits on one: when the input queue is
     /// full (a big paste into a busy program), the answer waits in `replies`,

@@ -286,6 +286,26 @@ impl Term {
         writer.flush().expect("flush");
     }
 
+    /// Types `chunks`, one write each, `pace` apart (a typist's pace, so that each
+    /// arrives as a read of its own), from a thread: typing into a terminal nobody
+    /// reads blocks, and a test must be able to time out instead.
+    pub fn type_in_background(
+        &self,
+        chunks: Vec<Vec<u8>>,
+        pace: Duration,
+    ) -> std::thread::JoinHandle<()> {
+        let writer = self.writer.clone();
+        std::thread::spawn(move || {
+            for chunk in chunks {
+                let mut writer = writer.lock().expect("writer");
+                writer.write_all(&chunk).expect("type");
+                writer.flush().expect("flush");
+                drop(writer);
+                std::thread::sleep(pace);
+            }
+        })
+    }
+
     /// Stops reading the pty (a frozen terminal); what the program writes piles up.
     pub fn pause_reading(&self) {
         self.paused.store(true, Ordering::Relaxed);

@@ -2,6 +2,8 @@
 //! client detaches or dies, the server must have stopped drawing there, and the
 //! shell that ran the client must get its terminal back as it was.
 
+use std::time::Duration;
+
 use portable_pty::CommandBuilder;
 use symp_protocol::{ClientMsg, ServerMsg, Size};
 
@@ -124,4 +126,42 @@ fn an_attach_without_a_terminal_to_hand_over_is_refused_and_the_session_runs_on(
 
     wait_for_more_ticks(&home);
     assert_eq!(home.session("ticker")["clients"], 0);
+}
+
+#[test]
+fn the_detach_key_works_while_a_program_not_reading_has_a_pile_of_keys_waiting() {
+    let home = Home::new();
+    let gate = home.path().join("gate");
+    let out = home.path().join("out");
+    // Numbered lines typed in 2,500 writes of 100 bytes: what the pty buffers
+    // (up to about 68 KiB) plus more writes than the server queues for a program
+    // (1,024).
+    let chunks: Vec<Vec<u8>> = (0..2500)
+        .map(|n| format!("{n:099}\n").into_bytes())
+        .collect();
+    let volume: usize = chunks.iter().map(Vec::len).sum();
+    let script = format!(
+        "stty raw -echo; echo READY; \
+         while [ ! -e {gate} ]; do sleep 0.01; done; \
+         head -c {volume} > {out}; echo DONE",
+        gate = gate.display(),
+        out = out.display(),
+    );
+    home.spawn("deaf", &["bash", "-c", &script]);
+    let mut term = Term::symp(&home, &["attach", "deaf"], 80, 24);
+    term.wait_for_text("READY");
+
+    let typist = term.type_in_background(chunks.clone(), Duration::from_micros(200));
+    wait_until("the terminal to take every key", || typist.is_finished());
+    term.type_bytes(b"\x1c");
+    term.wait_for_text("[detached from deaf]");
+
+    std::fs::write(&gate, "").expect("gate");
+    home.wait_screen("deaf", "DONE");
+    let got = std::fs::read(&out).expect("read the program's input");
+    assert!(
+        got == chunks.concat(),
+        "the program read {} bytes, not the {volume} typed, or not in order",
+        got.len()
+    );
 }

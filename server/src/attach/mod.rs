@@ -118,12 +118,17 @@ where
 
 /// Keys from the viewer: it becomes the input owner, and they go to the program.
 async fn type_keys(session: &Arc<Session>, id: ClientId, bytes: Vec<u8>) {
+    took_input(session, id).await;
+    // Typing into an ended session does nothing; the output side says it ended.
+    let _ = session.write_input(bytes).await;
+}
+
+/// The viewer typed: it becomes the input owner, and the pty takes its size.
+async fn took_input(session: &Arc<Session>, id: ClientId) {
     let lead_size = session.clients().touch(id);
     if let Some(size) = lead_size {
         resize(session, size).await;
     }
-    // Typing into an ended session does nothing; the output side says it ended.
-    let _ = session.write_input(bytes).await;
 }
 
 /// A reply from the viewer's terminal to a query the program made: only the input

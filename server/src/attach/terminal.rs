@@ -10,7 +10,7 @@ use anyhow::{bail, Context, Result};
 use tokio::time::Instant;
 
 use super::detach_key::{DetachFilter, DetachKey, KeyAction, DOUBLE_PRESS_WINDOW_MS};
-use super::{answer_query, replies, type_keys, End};
+use super::{replies, took_input, End};
 use crate::clients::ClientId;
 use crate::pty_fd::PtyFd;
 use crate::session::Session;
@@ -53,7 +53,9 @@ impl Terminal {
 
     /// Reads keys until the detach key, or until the terminal goes away. Keys go
     /// to the program (not a read-only viewer's), replies to the program's queries
-    /// only from the input owner's terminal.
+    /// only from the input owner's terminal. The terminal is read on while the
+    /// program's input queue is full (a hung program, a huge paste): what was typed
+    /// meanwhile waits here, in order, and the detach key still works.
     pub(super) async fn read_keys(
         &self,
         session: &Arc<Session>,
@@ -62,6 +64,10 @@ impl Terminal {
     ) -> End {
         let mut filter = DetachFilter::new(self.detach_key.clone());
         let mut window_ends: Option<Instant> = None;
+        let mut unsent = Unsent {
+            session: session.clone(),
+            bytes: Vec::new(),
+        };
         loop {
             let window = async {
                 match window_ends {
@@ -75,6 +81,14 @@ impl Terminal {
                     // Hung up (EOF or EIO): the terminal is gone.
                     Ok(None) | Err(_) => return End::Gone,
                 },
+                room = session.input_room(), if !unsent.bytes.is_empty() => {
+                    let bytes = std::mem::take(&mut unsent.bytes);
+                    // An ended program takes no more; its end is on its way to the viewer.
+                    if let Some(room) = room {
+                        room.send(bytes);
+                    }
+                    continue;
+                }
                 () = window => {
                     window_ends = None;
                     if filter.expire() {
@@ -84,22 +98,49 @@ impl Terminal {
                 }
             };
             if replies::is_terminal_reply(&bytes) {
-                if !read_only {
-                    answer_query(session, id, bytes).await;
+                if !read_only && session.clients().is_leader(id) {
+                    unsent.bytes.extend_from_slice(&bytes);
                 }
                 continue;
             }
             for action in filter.feed(&bytes) {
                 match action {
-                    KeyAction::Send(bytes) if !read_only => type_keys(session, id, bytes).await,
-                    KeyAction::Send(_) => {}
-                    KeyAction::Armed => {
-                        window_ends =
-                            Some(Instant::now() + Duration::from_millis(DOUBLE_PRESS_WINDOW_MS));
+                    KeyAction::Send(_) if read_only => {}
+                    KeyAction::Send(bytes) => {
+                        took_input(session, id).await;
+                        unsent.bytes.extend_from_slice(&bytes);
                     }
+                    KeyAction::Armed => window_ends = Some(window_from_now()),
                     KeyAction::Detach => return End::Detached,
                 }
             }
         }
     }
+}
+
+/// Keys read but not yet queued for the program. However the attach ends
+/// (detached, the terminal or the client gone), they still go, in order: a task
+/// queues them behind what is queued already.
+struct Unsent {
+    session: Arc<Session>,
+    bytes: Vec<u8>,
+}
+
+impl Drop for Unsent {
+    fn drop(&mut self) {
+        let bytes = std::mem::take(&mut self.bytes);
+        if !bytes.is_empty() {
+            let session = self.session.clone();
+            // Not at all while the runtime itself goes (the server stopping).
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                // Typing into an ended session does nothing.
+                runtime.spawn(async move { session.write_input(bytes).await });
+            }
+        }
+    }
+}
+
+/// When a first press of the detach key stops waiting for a second.
+fn window_from_now() -> Instant {
+    Instant::now() + Duration::from_millis(DOUBLE_PRESS_WINDOW_MS)
 }
