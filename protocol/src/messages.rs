@@ -239,7 +239,7 @@ pub enum ServerMsg {
     },
     /// `AttachTerminal` was accepted: the server draws into the terminal from now on.
     Attached,
-    /// The detach key was pressed (or the client asked to detach), and the server
-    /// has stopped writing to the terminal and closed its fds.
+    /// The detach key was pressed, the client asked to detach, or the terminal
+    /// hung up; the server has stopped writing to the terminal and closed its fds.
     Detached,
 }

@@ -34,6 +34,9 @@ mod stream_end;
 mod sync;
 pub mod transcript;
 
-pub use attach::detach_key::DetachKey;
+// For an attach client that draws itself (a server or terminal that cannot take
+// the handover): the same detach key and reply recognition as the server's.
+pub use attach::detach_key::{DetachFilter, DetachKey, KeyAction, DOUBLE_PRESS_WINDOW_MS};
+pub use attach::replies::is_terminal_reply;
 pub use daemon::{run, AlreadyRunning};
 pub use paths::Paths;

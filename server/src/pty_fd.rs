@@ -80,8 +80,7 @@ impl PtyFd {
     /// file description, so the fd must not share it with anything that expects
     /// blocking reads (a shell's stdin). Must be called inside the runtime.
     pub fn from_terminal(owned: OwnedFd) -> io::Result<Self> {
-        let flags = OFlag::from_bits_truncate(fcntl(&owned, FcntlArg::F_GETFL)?);
-        fcntl(&owned, FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK))?;
+        set_nonblocking(&owned)?;
         Ok(Self {
             fd: watch(owned, Interest::READABLE)?,
         })
@@ -128,38 +127,52 @@ impl PtyFd {
     }
 
     /// Writes all of `data`. While the program is not reading its input (the pty's
-    /// input buffer is full), waits for room without blocking a thread, through a
-    /// second registration that watches writability only for as long as it waits.
-    pub async fn write_all(&self, mut data: &[u8]) -> io::Result<()> {
-        let mut writable: Option<AsyncFd<OwnedFd>> = None;
-        while !data.is_empty() {
-            // However this loop goes, it lets the I/O thread's other tasks run.
-            tokio::task::consume_budget().await;
-            if let Some(watched) = &writable {
-                // Readiness is only a hint: the write below says whether there is room.
-                let mut ready = watched.writable().await?;
-                // Every slave fd is closed: nobody will ever read this, and the
-                // hang-up stays reported, so waiting again would spin the thread.
-                if ready.ready().is_write_closed() {
-                    return Err(io::ErrorKind::BrokenPipe.into());
-                }
-                ready.clear_ready();
-            }
-            match nix::unistd::write(self.fd.get_ref(), data) {
-                Ok(n) => data = &data[n..],
-                Err(Errno::EINTR) => {}
-                Err(Errno::EAGAIN) => {
-                    if writable.is_none() {
-                        // A registration reports the current state at once, so room
-                        // made before it is not missed. (epoll tells the dup apart
-                        // from the reader's fd, though both are the same pty.)
-                        let dup = self.fd.get_ref().try_clone()?;
-                        writable = Some(watch(dup, Interest::WRITABLE)?);
-                    }
-                }
-                Err(err) => return Err(err.into()),
-            }
-        }
-        Ok(())
+    /// input buffer is full), waits for room without blocking a thread.
+    pub async fn write_all(&self, data: &[u8]) -> io::Result<()> {
+        write_all(self.fd.get_ref(), data).await
     }
+}
+
+/// Makes `fd`'s open file description non-blocking (so: not one a shell shares).
+pub fn set_nonblocking(fd: &OwnedFd) -> io::Result<()> {
+    let flags = OFlag::from_bits_truncate(fcntl(fd, FcntlArg::F_GETFL)?);
+    fcntl(fd, FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK))?;
+    Ok(())
+}
+
+/// Writes all of `data` to a non-blocking fd (a pty master, a client's terminal)
+/// that nothing else watches for writing. While it has no room, waits without
+/// blocking a thread, through a registration of a duplicate that watches
+/// writability only for as long as it waits: watched all the time, the fd would
+/// wake the I/O thread each time its reader read.
+pub async fn write_all(fd: &OwnedFd, mut data: &[u8]) -> io::Result<()> {
+    let mut writable: Option<AsyncFd<OwnedFd>> = None;
+    while !data.is_empty() {
+        // However this loop goes, it lets the I/O thread's other tasks run.
+        tokio::task::consume_budget().await;
+        if let Some(watched) = &writable {
+            // Readiness is only a hint: the write below says whether there is room.
+            let mut ready = watched.writable().await?;
+            // Every slave fd is closed: nobody will ever read this, and the
+            // hang-up stays reported, so waiting again would spin the thread.
+            if ready.ready().is_write_closed() {
+                return Err(io::ErrorKind::BrokenPipe.into());
+            }
+            ready.clear_ready();
+        }
+        match nix::unistd::write(fd, data) {
+            Ok(n) => data = &data[n..],
+            Err(Errno::EINTR) => {}
+            Err(Errno::EAGAIN) => {
+                if writable.is_none() {
+                    // A registration reports the current state at once, so room
+                    // made before it is not missed. (epoll tells the dup apart
+                    // from a reader's registration of the same file.)
+                    writable = Some(watch(fd.try_clone()?, Interest::WRITABLE)?);
+                }
+            }
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Ok(())
 }

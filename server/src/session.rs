@@ -243,11 +243,10 @@ impl Session {
         }
     }
 
-    /// Room for one write in the program's input queue, once there is some;
-    /// `None` once the program has ended. Cancel-safe: waiting takes nothing.
-    pub async fn input_room(&self) -> Option<mpsc::OwnedPermit<Vec<u8>>> {
-        let sender = lock(&self.input).clone()?;
-        sender.reserve_owned().await.ok()
+    /// Writes the program's input queue (bounded in writes); `None` once the
+    /// program has ended.
+    pub fn input_sender(&self) -> Option<mpsc::Sender<Vec<u8>>> {
+        lock(&self.input).clone()
     }
 
     /// For the parser thread: queues a query's answer without waiting. That thread

@@ -106,3 +106,35 @@ fn a_session_idle_after_printing_a_lot_attaches_and_streams_on() {
     term.wait_for_text("[detached from printed]");
     assert_eq!(term.wait_exit(), 0);
 }
+
+#[test]
+fn a_detach_gives_back_the_whole_screen_to_scroll_in() {
+    let home = Home::new();
+    // A scroll region over the top 20 rows, as apt's progress bar sets one.
+    home.spawn(
+        "apt",
+        &[
+            "sh",
+            "-c",
+            "echo READY; read x; printf '\\033[1;20rSET\\n'; exec sleep 1000",
+        ],
+    );
+    let mut cmd = portable_pty::CommandBuilder::new("sh");
+    let script = format!(
+        "'{}' attach apt; for i in $(seq 1 40); do echo line-$i; done; exec sleep 100",
+        crate::harness::SYMP
+    );
+    cmd.args(["-c", &script]);
+    cmd.env("SYMP_HOME", home.path());
+    cmd.env("TERM", "xterm-256color");
+    cmd.env_remove("SYMP_SESSION");
+    let mut term = Term::run(cmd, 80, 24);
+    term.wait_for_text("READY");
+    home.wait_clients("apt", 1);
+    term.type_bytes(b"\r");
+    term.wait_for_text("SET");
+    term.type_bytes(b"\x1c");
+    term.wait_for_text("line-40");
+    // Scrolling the whole screen, the lines before the last stay in view.
+    assert!(term.text().contains("line-39"), "{}", term.text());
+}

@@ -4,6 +4,7 @@ mod harness;
 mod procfs;
 
 mod attach;
+mod attach_fallbacks;
 mod bad_input;
 mod blocked_input;
 mod client_loss;

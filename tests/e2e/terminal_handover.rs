@@ -165,3 +165,34 @@ fn the_detach_key_works_while_a_program_not_reading_has_a_pile_of_keys_waiting()
         got.len()
     );
 }
+
+#[test]
+fn keys_a_program_is_not_reading_are_held_back_not_piled_up_in_the_server() {
+    const VOLUME: usize = 16 * 1024 * 1024;
+    let home = Home::new();
+    // It reads nothing for a while (a busy agent), then all of it.
+    let script =
+        format!("stty raw -echo; echo READY; sleep 2; head -c {VOLUME} | wc -c; exec sleep 100");
+    home.spawn("busy", &["sh", "-c", &script]);
+    let term = Term::symp(&home, &["attach", "busy"], 80, 24);
+    term.wait_for_text("READY");
+    home.wait_clients("busy", 1);
+    let server = home.server_pid().expect("server");
+    let before = crate::procfs::rss_kib(server).expect("rss");
+
+    let typist = term.type_in_background(
+        vec![vec![b'y'; 64 * 1024]; VOLUME / (64 * 1024)],
+        Duration::ZERO,
+    );
+    let mut peak = before;
+    wait_until("the program to read everything typed", || {
+        peak = peak.max(crate::procfs::rss_kib(server).unwrap_or(0));
+        home.ok(&["capture", "busy"]).contains(&VOLUME.to_string())
+    });
+    typist.join().expect("the typist");
+    assert!(
+        peak - before < 8 * 1024,
+        "the server grew by {} KiB holding keys the program was not reading",
+        peak - before
+    );
+}

@@ -1,33 +1,32 @@
-//! `symp attach`: hand this terminal to the server, which draws the session into
-//! it and reads its keys, until the detach key, the program's end, or the
-//! terminal going away; then take the terminal back as it was.
+//! `symp attach`: show a session in this terminal until the detach key, the
+//! program's end, or the terminal going away; then give the terminal back as it
+//! was. Preferably by handing the terminal to the server (`handover`), else by
+//! drawing the server's framed stream here (`framed`).
 
+mod framed;
+mod handover;
+mod keyboard;
+mod signals;
 mod terminal;
 
 use std::io::IsTerminal;
-use std::os::fd::AsFd;
-use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
-use futures_util::{SinkExt, StreamExt};
+use anyhow::{bail, Result};
 use nix::sys::signal::Signal;
-use symp_protocol::{ClientMsg, ServerMsg, Size, Status};
+use symp_protocol::{Size, Status};
 use symp_server::{DetachKey, Paths};
-use tokio::signal::unix::{signal, SignalKind};
 
 use crate::commands::terminal_size;
-use crate::connect::{connect, recv, Conn};
+use crate::connect::connect;
 use crate::output::outln;
+use handover::Offer;
+use signals::Signals;
 use terminal::RawModeGuard;
-
-/// How long a client that was told to stop waits for the server to stop drawing
-/// into its terminal before it restores the terminal anyway.
-const STOP_DRAWING_TIMEOUT: Duration = Duration::from_secs(1);
 
 pub struct AttachOptions {
     name: String,
     read_only: bool,
-    /// As given or configured; checked here, recognised by the server.
+    /// As given or configured (checked here); `None` is the default key.
     detach_key: Option<String>,
 }
 
@@ -58,102 +57,79 @@ pub fn require_terminal() -> Result<()> {
     Ok(())
 }
 
-/// Why the attach ended.
+/// Why an attach ended.
 enum Outcome {
     Detached,
     Ended(Status),
     /// Our terminal hung up or we were told to stop: nobody to tell.
     Hangup,
+    /// Stopped from elsewhere (SIGTSTP): attach again once continued.
+    Suspended,
     Failed(String),
 }
 
 pub async fn run(paths: &Paths, options: AttachOptions) -> Result<u8> {
-    let AttachOptions {
-        name,
-        read_only,
-        detach_key,
-    } = options;
-    let size = terminal_size().unwrap_or(Size { cols: 80, rows: 24 });
-    let mut conn = connect(paths).await?;
-    // Our own opens of the terminal, not stdin and stdout themselves: the server
-    // makes them non-blocking, which must not reach the shell's file descriptions.
-    let keys = terminal::open_again(std::io::stdin().as_fd())?;
-    let screen = terminal::open_again(std::io::stdout().as_fd())?;
-    let mut guard = RawModeGuard::enter()?;
-    terminal::write_out(terminal::SAVE_TITLE.as_bytes())?;
-    let request = symp_protocol::frame(&ClientMsg::AttachTerminal {
-        name: name.clone(),
-        read_only,
-        size,
-        detach_key,
-    })?;
-    conn.get_ref()
-        .send_with_fds(&request, &[keys.as_fd(), screen.as_fd()])
-        .context("cannot hand the terminal to the server")?;
-    drop((keys, screen));
-    // Errors (unknown session, ...) arrive before anything is drawn.
-    match recv(&mut conn).await {
-        Ok(ServerMsg::Attached) => {}
-        Ok(other) => {
-            guard.undo_entry();
-            bail!("unexpected reply to attach: {other:?}")
-        }
-        Err(err) => {
-            guard.undo_entry();
-            return Err(err);
-        }
-    }
-
-    let mut window_change = signal(SignalKind::window_change())?;
-    let mut hangup = signal(SignalKind::hangup())?;
-    let mut terminate = signal(SignalKind::terminate())?;
+    // Before the terminal goes raw: a signal from then on ends in it restored.
+    let mut signals = Signals::install()?;
     let outcome = loop {
-        tokio::select! {
-            msg = conn.next() => match msg {
-                Some(Ok(ServerMsg::Detached)) => break Outcome::Detached,
-                Some(Ok(ServerMsg::Exited { status })) => break Outcome::Ended(status),
-                Some(Ok(ServerMsg::Error { message })) => break Outcome::Failed(message),
-                Some(Ok(_)) => {}
-                Some(Err(err)) => break Outcome::Failed(format!("bad frame from the server: {err}")),
-                None => break Outcome::Failed("lost the connection to the server".into()),
-            },
-            _ = window_change.recv() => {
-                if let Some(size) = terminal_size() {
-                    conn.send(ClientMsg::Resize(size)).await?;
-                }
+        match attach_once(paths, &options, &mut signals).await? {
+            Outcome::Suspended => {
+                // The terminal is the shell's again; stop as Ctrl-Z would have
+                // stopped us, and show the session afresh when continued.
+                nix::sys::signal::raise(Signal::SIGSTOP)?;
             }
-            _ = hangup.recv() => break Outcome::Hangup,
-            _ = terminate.recv() => break Outcome::Hangup,
+            outcome => break outcome,
         }
     };
-    if matches!(outcome, Outcome::Hangup) {
-        stop_drawing(&mut conn).await;
-    }
-    drop(conn);
-    guard.restore();
+    let name = &options.name;
     match outcome {
         Outcome::Detached => outln!("[detached from {name}]")?,
         Outcome::Ended(status) => outln!("[{name} {}]", ended_text(status))?,
-        Outcome::Hangup => {}
+        Outcome::Hangup | Outcome::Suspended => {}
         Outcome::Failed(message) => bail!("{message}"),
     }
     Ok(0)
 }
 
-/// Asks the server to stop drawing into our terminal and waits until it has (or
-/// the connection ends), so nothing it draws lands after the terminal is restored.
-async fn stop_drawing(conn: &mut Conn) {
-    let stopped = async {
-        conn.send(ClientMsg::Detach).await.ok()?;
-        loop {
-            match conn.next().await? {
-                Ok(ServerMsg::Detached | ServerMsg::Exited { .. } | ServerMsg::Error { .. })
-                | Err(_) => return Some(()),
-                Ok(_) => {}
+/// One attach, from the terminal going raw to it given back.
+async fn attach_once(
+    paths: &Paths,
+    options: &AttachOptions,
+    signals: &mut Signals,
+) -> Result<Outcome> {
+    let size = terminal_size().unwrap_or(Size { cols: 80, rows: 24 });
+    let mut conn = connect(paths).await?;
+    let mut guard = RawModeGuard::enter()?;
+    terminal::write_out(terminal::SAVE_TITLE.as_bytes())?;
+    let offer = match handover::open_terminal() {
+        Some(fds) => handover::offer(&mut conn, options, size, fds).await,
+        None => Ok(Offer::NotMade),
+    };
+    let outcome = match offer {
+        Ok(Offer::Taken) => handover::follow(&mut conn, signals).await,
+        Ok(refused_or_not_made) => {
+            if matches!(refused_or_not_made, Offer::Refused) {
+                // That connection is over: ask again, for the framed stream. A
+                // refusal that was not about the terminal (an unknown session)
+                // comes back the same way, before anything is drawn.
+                conn = connect(paths).await?;
+            }
+            match framed::start(&mut conn, options, size).await {
+                Ok(()) => framed::follow(&mut conn, options, signals).await,
+                Err(err) => {
+                    guard.undo_entry();
+                    return Err(err);
+                }
             }
         }
+        Err(err) => {
+            guard.undo_entry();
+            return Err(err);
+        }
     };
-    let _ = tokio::time::timeout(STOP_DRAWING_TIMEOUT, stopped).await;
+    drop(conn);
+    guard.restore();
+    outcome
 }
 
 fn ended_text(status: Status) -> String {

@@ -1,6 +1,6 @@
 //! The local terminal during attach: opened again for the server, raw mode on
-//! the way in, and on every way out (detach, exit, error, signal, panic) its modes
-//! put back as they were.
+//! the way in, and on every way out (detach, exit, error, a signal once the
+//! handlers are in, panic) its modes put back as they were.
 
 use std::io::Write;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -12,13 +12,17 @@ use nix::fcntl::OFlag;
 use nix::sys::stat::fstat;
 
 /// Undoes whatever modes the session's program set in our terminal: main screen,
-/// normal keys, no paste brackets, no mouse, no focus events, no kitty keyboard
-/// flags, default cursor, visible cursor, no synchronized update left open, and
-/// the title it had.
+/// the whole screen to scroll in (no region, no origin mode), autowrap, the ASCII
+/// character set, normal keys (no modifyOtherKeys), no paste brackets, no mouse,
+/// no focus events, no kitty keyboard flags, default cursor, visible cursor, no
+/// synchronized update left open, and the title it had. (The caller then moves
+/// the cursor below the picture: the region's reset homes it.)
 pub const RESET_MODES: &str = concat!(
     "\x1b[?2026l",
     "\x1b[0m",
     "\x1b[?1049l",
+    "\x1b[r\x1b[?6l\x1b[?7h\x1b(B",
+    "\x1b[>4;0m",
     "\x1b[?1l\x1b>",
     "\x1b[?2004l",
     "\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1005l\x1b[?1006l\x1b[?1015l",

@@ -9,9 +9,10 @@
 //! and sends its keys as `Input`.
 
 pub mod detach_key;
-mod replies;
+pub mod replies;
 mod terminal;
 
+use std::os::fd::OwnedFd;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -23,7 +24,7 @@ use tokio::sync::watch;
 use crate::clients::ClientId;
 use crate::events::EventKind;
 use crate::output_log::ReadOutcome;
-use crate::pty_fd::PtyFd;
+use crate::pty_fd;
 use crate::render::ClippedView;
 use crate::session::Session;
 pub use terminal::Terminal;
@@ -109,8 +110,9 @@ where
     session
         .bus
         .emit(session.name(), EventKind::Detached { client: id });
-    if handed_over && matches!(result, Ok(End::Detached)) {
+    if handed_over && matches!(result, Ok(End::Detached | End::Gone)) {
         // The client restores its terminal once told; it may be gone already.
+        // (An error goes to it as `Error`; a program's end went as `Exited`.)
         let _ = sink.send(ServerMsg::Detached).await;
     }
     result.map(|_| ())
@@ -170,7 +172,7 @@ fn redraw(session: &Session, client: Size, replay: usize) -> (Mode, Vec<u8>) {
 async fn stream_output<W>(
     session: &Session,
     sink: &mut W,
-    screen: Option<&PtyFd>,
+    screen: Option<&OwnedFd>,
     mut client_size: watch::Receiver<Size>,
 ) -> Result<()>
 where
@@ -284,7 +286,7 @@ where
 struct Frames<'a, W> {
     sink: &'a mut W,
     /// The client's terminal, where the picture goes when the client handed it over.
-    screen: Option<&'a PtyFd>,
+    screen: Option<&'a OwnedFd>,
     last: Instant,
 }
 
@@ -295,7 +297,7 @@ where
     async fn send(&mut self, msg: ServerMsg) -> Result<()> {
         match (self.screen, msg) {
             (Some(screen), ServerMsg::Output(bytes) | ServerMsg::Snapshot(bytes)) => {
-                screen.write_all(&bytes).await?
+                pty_fd::write_all(screen, &bytes).await?
             }
             (_, msg) => self.sink.send(msg).await?,
         }

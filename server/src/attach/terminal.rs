@@ -12,12 +12,19 @@ use tokio::time::Instant;
 use super::detach_key::{DetachFilter, DetachKey, KeyAction, DOUBLE_PRESS_WINDOW_MS};
 use super::{replies, took_input, End};
 use crate::clients::ClientId;
-use crate::pty_fd::PtyFd;
+use crate::pty_fd::{self, PtyFd};
 use crate::session::Session;
+
+/// Keys held for a program that is not reading them, at most. Past it the
+/// terminal is not read until the program takes some: the typist (or a paste)
+/// waits, as it would for a program in a terminal of its own.
+const MAX_UNSENT: usize = 1024 * 1024;
 
 pub struct Terminal {
     keys: PtyFd,
-    output: PtyFd,
+    /// Written to only, and watched only while a write waits for room: a
+    /// registration for reading would raise an event at every key typed.
+    output: OwnedFd,
     detach_key: DetachKey,
 }
 
@@ -39,23 +46,30 @@ impl Terminal {
                 bail!("the fds an attach carried are not a terminal");
             }
         }
+        if is_our_controlling_terminal(&keys) {
+            // Reading it from outside its foreground process group would stop
+            // the whole server (SIGTTIN): a `--foreground` server run as a job.
+            bail!("this is the server's own controlling terminal; it cannot draw there");
+        }
+        pty_fd::set_nonblocking(&output).context("cannot use the client's terminal")?;
         Ok(Self {
             keys: PtyFd::from_terminal(keys).context("cannot watch the client's terminal")?,
-            output: PtyFd::from_terminal(output).context("cannot watch the client's terminal")?,
+            output,
             detach_key,
         })
     }
 
     /// Where the viewer's picture goes.
-    pub fn output(&self) -> &PtyFd {
+    pub fn output(&self) -> &OwnedFd {
         &self.output
     }
 
     /// Reads keys until the detach key, or until the terminal goes away. Keys go
     /// to the program (not a read-only viewer's), replies to the program's queries
     /// only from the input owner's terminal. The terminal is read on while the
-    /// program's input queue is full (a hung program, a huge paste): what was typed
-    /// meanwhile waits here, in order, and the detach key still works.
+    /// program's input queue is full (a hung program, a big paste), up to
+    /// `MAX_UNSENT`: what was typed meanwhile waits here, in order, and the detach
+    /// key still works.
     pub(super) async fn read_keys(
         &self,
         session: &Arc<Session>,
@@ -75,20 +89,14 @@ impl Terminal {
                     None => std::future::pending().await,
                 }
             };
+            let room_for_keys = unsent.bytes.len() < MAX_UNSENT;
             let bytes = tokio::select! {
-                read = self.keys.read_with(<[u8]>::to_vec, || {}) => match read {
+                read = self.keys.read_with(<[u8]>::to_vec, || {}), if room_for_keys => match read {
                     Ok(Some(bytes)) => bytes,
                     // Hung up (EOF or EIO): the terminal is gone.
                     Ok(None) | Err(_) => return End::Gone,
                 },
-                room = session.input_room(), if !unsent.bytes.is_empty() => {
-                    let bytes = std::mem::take(&mut unsent.bytes);
-                    // An ended program takes no more; its end is on its way to the viewer.
-                    if let Some(room) = room {
-                        room.send(bytes);
-                    }
-                    continue;
-                }
+                () = queue_when_empty(session, &mut unsent.bytes), if !unsent.bytes.is_empty() => continue,
                 () = window => {
                     window_ends = None;
                     if filter.expire() {
@@ -103,18 +111,56 @@ impl Terminal {
                 }
                 continue;
             }
+            // Every action is taken before anything is awaited, so an attach that
+            // ends meanwhile loses none of them.
+            let mut typed = false;
             for action in filter.feed(&bytes) {
                 match action {
                     KeyAction::Send(_) if read_only => {}
                     KeyAction::Send(bytes) => {
-                        took_input(session, id).await;
+                        typed = true;
                         unsent.bytes.extend_from_slice(&bytes);
                     }
                     KeyAction::Armed => window_ends = Some(window_from_now()),
                     KeyAction::Detach => return End::Detached,
                 }
             }
+            if typed {
+                took_input(session, id).await;
+            }
         }
+    }
+}
+
+/// Hands `keys` to the program's input queue once that is empty, all in one
+/// write: the queue bounds writes, not bytes, so keys typed faster than the
+/// program reads wait in `keys` (up to `MAX_UNSENT`), not as up to 1,024 writes
+/// of up to that much each. An empty queue is the usual case: a key goes at once.
+/// Cancel-safe: `keys` is taken only once the queue is empty.
+async fn queue_when_empty(session: &Session, keys: &mut Vec<u8>) {
+    let Some(queue) = session.input_sender() else {
+        // An ended program takes no more; its end is on its way to the viewer.
+        return keys.clear();
+    };
+    let room = queue.reserve_many(queue.max_capacity()).await;
+    match room {
+        Ok(mut room) => {
+            if let Some(room) = room.next() {
+                room.send(std::mem::take(keys));
+            }
+        }
+        Err(_ended) => keys.clear(),
+    }
+}
+
+/// Whether `fd` is the terminal this process has as its controlling terminal:
+/// the controlling terminal of our session. (Not by opening `/dev/tty`: that
+/// alias's `st_rdev` names no particular terminal.)
+fn is_our_controlling_terminal(fd: &OwnedFd) -> bool {
+    match (nix::sys::termios::tcgetsid(fd), nix::unistd::getsid(None)) {
+        (Ok(terminal_session), Ok(ours)) => terminal_session == ours,
+        // Not any session's controlling terminal, or no session to ask about.
+        _ => false,
     }
 }
 

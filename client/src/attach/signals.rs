@@ -1,0 +1,43 @@
+//! The signals an attached client acts on, installed before its terminal goes
+//! raw: from then on, each one ends in the terminal given back as it was.
+
+use anyhow::Result;
+use tokio::signal::unix::{signal, Signal, SignalKind};
+
+pub enum Event {
+    /// The terminal changed size.
+    Resized,
+    /// The terminal hung up, or we were told to stop (SIGHUP, SIGTERM).
+    Stop,
+    /// Ctrl-Z from elsewhere (SIGTSTP): give the terminal back, stop, and attach
+    /// again when continued.
+    Suspend,
+}
+
+pub struct Signals {
+    window_change: Signal,
+    hangup: Signal,
+    terminate: Signal,
+    suspend: Signal,
+}
+
+impl Signals {
+    pub fn install() -> Result<Self> {
+        Ok(Self {
+            window_change: signal(SignalKind::window_change())?,
+            hangup: signal(SignalKind::hangup())?,
+            terminate: signal(SignalKind::terminate())?,
+            suspend: signal(SignalKind::from_raw(nix::libc::SIGTSTP))?,
+        })
+    }
+
+    /// The next signal. Cancel-safe.
+    pub async fn next(&mut self) -> Event {
+        tokio::select! {
+            _ = self.window_change.recv() => Event::Resized,
+            _ = self.hangup.recv() => Event::Stop,
+            _ = self.terminate.recv() => Event::Stop,
+            _ = self.suspend.recv() => Event::Suspend,
+        }
+    }
+}

@@ -1,0 +1,247 @@
+//! Where the terminal cannot or must not be handed to the server, `symp attach`
+//! draws the framed stream itself; and a client stopped from elsewhere gives its
+//! terminal back to the shell and shows the session again when continued.
+
+use std::io::{Read, Write};
+use std::os::unix::net::{UnixListener, UnixStream};
+
+use nix::sys::signal::Signal;
+use portable_pty::CommandBuilder;
+use symp_protocol::{ClientMsg, ServerMsg};
+
+use crate::harness::{wait_until, Home, Term, SYMP};
+use crate::procfs;
+
+const TICKER: &str = "i=0; while :; do i=$((i+1)); echo tick-$i; sleep 0.02; done";
+
+fn ticks_in(bytes: &[u8]) -> usize {
+    bytes.windows(5).filter(|w| w == b"tick-").count()
+}
+
+/// The highest tick on the session's screen.
+fn last_tick(home: &Home, name: &str) -> u64 {
+    home.ok(&["capture", name])
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("tick-")?.parse().ok())
+        .max()
+        .unwrap_or(0)
+}
+
+/// An interactive bash (job control on) in a terminal, prompt `$ `.
+fn job_control_shell(home: &Home) -> Term {
+    let mut cmd = CommandBuilder::new("bash");
+    cmd.args(["--norc", "--noprofile", "-i"]);
+    cmd.env("SYMP_HOME", home.path());
+    cmd.env("TERM", "xterm-256color");
+    cmd.env("PS1", "$ ");
+    cmd.env("HISTFILE", "/dev/null");
+    cmd.env_remove("SYMP_SESSION");
+    let term = Term::run(cmd, 80, 24);
+    term.wait_for_text("$ ");
+    term
+}
+
+fn parent_of(pid: i32) -> Option<i32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat[stat.rfind(')')? + 1..]
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// The `symp attach` the shell `shell` runs.
+fn attach_client_of(shell: i32) -> i32 {
+    std::fs::read_dir("/proc")
+        .expect("/proc")
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .find(|&p| parent_of(p) == Some(shell) && procfs::cmdline(p).iter().any(|a| a == "attach"))
+        .expect("the attach client")
+}
+
+#[test]
+fn a_client_stopped_from_elsewhere_gives_the_terminal_back_and_shows_the_session_again_on_fg() {
+    let home = Home::new();
+    home.spawn("ticker", &["sh", "-c", TICKER]);
+    let mut term = job_control_shell(&home);
+    term.type_str(&format!("'{SYMP}' attach ticker\r"));
+    term.wait_for_text("tick-");
+    home.wait_clients("ticker", 1);
+    let client = attach_client_of(term.pid() as i32);
+
+    procfs::signal(client, Signal::SIGTSTP);
+    term.wait_for_text("Stopped");
+    home.wait_clients("ticker", 0);
+    let at_stop = term.raw().len();
+    // The shell has its terminal back: it reads this line, the session does not.
+    term.type_str("echo typed-$((1+1))-ahead\r");
+    term.wait_for_text("typed-2-ahead");
+    let from = last_tick(&home, "ticker");
+    wait_until("the session to print on", || {
+        last_tick(&home, "ticker") >= from + 5
+    });
+    assert_eq!(
+        ticks_in(&term.raw()[at_stop..]),
+        0,
+        "the session was drawn over the shell"
+    );
+    assert!(
+        !home.ok(&["capture", "ticker"]).contains("typed-"),
+        "keys typed to the shell went to the session"
+    );
+
+    term.type_str("fg\r");
+    home.wait_clients("ticker", 1);
+    let back = last_tick(&home, "ticker");
+    term.wait_for("the session shown again", |s| {
+        s.contents()
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("tick-")?.parse::<u64>().ok())
+            .any(|n| n > back)
+    });
+    term.type_bytes(b"\x1c");
+    term.wait_for_text("[detached from ticker]");
+}
+
+#[test]
+fn a_foreground_server_run_as_a_job_in_the_attaching_terminal_keeps_serving() {
+    let home = Home::new();
+    let mut term = job_control_shell(&home);
+    // Markers the typed command line does not show: the shell echoes it.
+    let session = "echo $((6*7))-ready; read line; echo \"got:$line\"; exec sleep 100";
+    term.type_str(&format!(
+        "'{SYMP}' server start --foreground >/dev/null 2>&1 &\r\
+         while [ ! -S \"$SYMP_HOME/symp.sock\" ]; do sleep 0.05; done; \
+         '{SYMP}' spawn --name reader -- sh -c '{session}'; '{SYMP}' attach reader\r"
+    ));
+    wait_until("the foreground server", || {
+        procfs::servers_for(home.path()).len() == 1
+    });
+    let _kill = procfs::KillOnDrop::new(&procfs::servers_for(home.path()));
+    term.wait_for_text("42-ready");
+    home.wait_clients("reader", 1);
+
+    // Its controlling terminal is this one: reading keys from it in the
+    // background would have stopped it (SIGTTIN), and every session with it.
+    term.type_str("hello\r");
+    term.wait_for_text("got:hello");
+    term.type_bytes(b"\x1c");
+    term.wait_for_text("[detached from reader]");
+}
+
+/// `su`/`setpriv` to another user in someone else's terminal: stdin and stdout
+/// work, but the device cannot be opened again (0620 root:tty). Needs root.
+#[test]
+fn attach_works_in_a_terminal_it_may_not_open_again() {
+    if !nix::unistd::getuid().is_root() {
+        eprintln!("skipped: needs root to switch users");
+        return;
+    }
+    let home = Home::new();
+    let nobody = 65534;
+    nix::unistd::chown(
+        home.path(),
+        Some(nix::unistd::Uid::from_raw(nobody)),
+        Some(nix::unistd::Gid::from_raw(nobody)),
+    )
+    .expect("chown");
+    let script = format!(
+        "'{SYMP}' spawn --name t -- sh -c 'echo HELLO-THERE; read line; echo \"got:$line\"; exec sleep 100' >/dev/null; \
+         '{SYMP}' attach t; echo \"[back rc=$?]\"; exec sleep 100"
+    );
+    let mut cmd = CommandBuilder::new("setpriv");
+    cmd.args([
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    cmd.env("SYMP_HOME", home.path());
+    cmd.env("TERM", "xterm-256color");
+    cmd.env_remove("SYMP_SESSION");
+    cmd.cwd(home.path());
+    let mut term = Term::run(cmd, 80, 24);
+    wait_until("the server", || {
+        !procfs::servers_for(home.path()).is_empty()
+    });
+    let _kill = procfs::KillOnDrop::new(&procfs::servers_for(home.path()));
+    term.wait_for("the session's picture or the client's end", |s| {
+        s.contents().contains("HELLO-THERE") || s.contents().contains("[back rc=")
+    });
+    assert!(
+        !term.text().contains("[back rc="),
+        "attach failed:\n{}",
+        term.text()
+    );
+    term.type_str("typed\r");
+    term.wait_for_text("got:typed");
+    term.type_bytes(b"\x1c");
+    term.wait_for_text("[back rc=0]");
+}
+
+fn read_frame(stream: &mut UnixStream) -> Option<ClientMsg> {
+    let mut len = [0u8; 4];
+    stream.read_exact(&mut len).ok()?;
+    let mut payload = vec![0u8; u32::from_be_bytes(len) as usize];
+    stream.read_exact(&mut payload).ok()?;
+    symp_protocol::decode(&payload).ok()
+}
+
+fn write_frame(stream: &mut UnixStream, msg: &ServerMsg) {
+    let _ = stream.write_all(&symp_protocol::frame(msg).expect("encode"));
+}
+
+/// After an upgrade the running server is the old binary: the same protocol
+/// version, no `AttachTerminal`, which it refuses as a malformed frame (its
+/// words below). The new client must still reach the agents running there.
+#[test]
+fn attach_falls_back_to_the_framed_stream_with_a_server_from_before_the_handover() {
+    let home = Home::new();
+    let listener = UnixListener::bind(home.socket()).expect("bind");
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            std::thread::spawn(move || {
+                let Some(ClientMsg::Hello { version }) = read_frame(&mut stream) else {
+                    return;
+                };
+                let server_pid = std::process::id();
+                write_frame(
+                    &mut stream,
+                    &ServerMsg::Welcome {
+                        version,
+                        server_pid,
+                    },
+                );
+                match read_frame(&mut stream) {
+                    Some(ClientMsg::Attach { .. }) => {
+                        let picture = b"OLD-SERVER-PICTURE".to_vec();
+                        write_frame(&mut stream, &ServerMsg::Snapshot(picture.into()));
+                        // Until the client goes.
+                        while read_frame(&mut stream).is_some() {}
+                    }
+                    _ => write_frame(
+                        &mut stream,
+                        &ServerMsg::Error {
+                            message: "malformed frame: Serde Deserialization Error: \
+                                      Serde Deserialization Error"
+                                .into(),
+                        },
+                    ),
+                }
+            });
+        }
+    });
+    let term = Term::symp(&home, &["attach", "agent"], 80, 24);
+    term.wait_for("the old server's picture or an error", |s| {
+        s.contents().contains("OLD-SERVER-PICTURE") || s.contents().contains("symp:")
+    });
+    assert!(
+        term.text().contains("OLD-SERVER-PICTURE"),
+        "{}",
+        term.text()
+    );
+}
