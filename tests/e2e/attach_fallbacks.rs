@@ -41,22 +41,15 @@ fn job_control_shell(home: &Home) -> Term {
     term
 }
 
-fn parent_of(pid: i32) -> Option<i32> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    stat[stat.rfind(')')? + 1..]
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
-}
-
 /// The `symp attach` the shell `shell` runs.
 fn attach_client_of(shell: i32) -> i32 {
     std::fs::read_dir("/proc")
         .expect("/proc")
         .flatten()
         .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-        .find(|&p| parent_of(p) == Some(shell) && procfs::cmdline(p).iter().any(|a| a == "attach"))
+        .find(|&p| {
+            procfs::parent_of(p) == Some(shell) && procfs::cmdline(p).iter().any(|a| a == "attach")
+        })
         .expect("the attach client")
 }
 

@@ -37,14 +37,24 @@ fn pids() -> Vec<i32> {
         .collect()
 }
 
-/// Field 6 of /proc/PID/stat: the session id.
-fn session_of(pid: i32) -> Option<i32> {
+/// Field `n` (numbered as in proc(5)) of /proc/PID/stat, from the state (3) on.
+fn stat_field(pid: i32, n: usize) -> Option<i32> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     stat[stat.rfind(')')? + 1..]
         .split_whitespace()
-        .nth(3)?
+        .nth(n - 3)?
         .parse()
         .ok()
+}
+
+/// Field 6 of /proc/PID/stat: the session id.
+fn session_of(pid: i32) -> Option<i32> {
+    stat_field(pid, 6)
+}
+
+/// Field 4 of /proc/PID/stat: the parent's pid.
+pub fn parent_of(pid: i32) -> Option<i32> {
+    stat_field(pid, 4)
 }
 
 /// Live processes in session `sid` (a session's program leads its own session).

@@ -12,9 +12,8 @@ use symp_server::{is_terminal_reply, DetachFilter, DetachKey, KeyAction, DOUBLE_
 use tokio::time::Instant;
 
 use super::keyboard::Keyboard;
-use super::signals::{Event, Signals};
-use super::{terminal, AttachOptions, Outcome};
-use crate::commands::terminal_size;
+use super::signals::Signals;
+use super::{on_signal, terminal, AttachOptions, Outcome};
 use crate::connect::{recv, Conn};
 
 /// Asks for the framed stream and draws its first picture. Errors (an unknown
@@ -86,15 +85,11 @@ pub async fn follow(
                     break Outcome::Detached;
                 }
             }
-            event = signals.next() => match event {
-                Event::Resized => {
-                    if let Some(size) = terminal_size() {
-                        conn.send(ClientMsg::Resize(size)).await?;
-                    }
+            event = signals.next() => {
+                if let Some(outcome) = on_signal(event, conn).await? {
+                    break outcome;
                 }
-                Event::Stop => break Outcome::Hangup,
-                Event::Suspend => break Outcome::Suspended,
-            },
+            }
         }
     };
     if matches!(outcome, Outcome::Detached | Outcome::Suspended) {

@@ -9,9 +9,8 @@ use anyhow::{bail, Context, Result};
 use futures_util::{SinkExt, StreamExt};
 use symp_protocol::{ClientMsg, ServerMsg, Size};
 
-use super::signals::{Event, Signals};
-use super::{terminal, AttachOptions, Outcome};
-use crate::commands::terminal_size;
+use super::signals::Signals;
+use super::{on_signal, terminal, AttachOptions, Outcome};
 use crate::connect::{recv, Conn};
 
 /// How long a client that must stop waits for the server to stop drawing into
@@ -77,15 +76,11 @@ pub async fn follow(conn: &mut Conn, signals: &mut Signals) -> Result<Outcome> {
                 Some(Err(err)) => break Outcome::Failed(format!("bad frame from the server: {err}")),
                 None => break Outcome::Failed("lost the connection to the server".into()),
             },
-            event = signals.next() => match event {
-                Event::Resized => {
-                    if let Some(size) = terminal_size() {
-                        conn.send(ClientMsg::Resize(size)).await?;
-                    }
+            event = signals.next() => {
+                if let Some(outcome) = on_signal(event, conn).await? {
+                    break outcome;
                 }
-                Event::Stop => break Outcome::Hangup,
-                Event::Suspend => break Outcome::Suspended,
-            },
+            }
         }
     };
     if matches!(outcome, Outcome::Hangup | Outcome::Suspended) {

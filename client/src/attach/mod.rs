@@ -12,15 +12,16 @@ mod terminal;
 use std::io::IsTerminal;
 
 use anyhow::{bail, Result};
+use futures_util::SinkExt;
 use nix::sys::signal::Signal;
-use symp_protocol::{Size, Status};
+use symp_protocol::{ClientMsg, Size, Status};
 use symp_server::{DetachKey, Paths};
 
 use crate::commands::terminal_size;
-use crate::connect::connect;
+use crate::connect::{connect, Conn};
 use crate::output::outln;
 use handover::Offer;
-use signals::Signals;
+use signals::{Event, Signals};
 use terminal::RawModeGuard;
 
 pub struct AttachOptions {
@@ -130,6 +131,20 @@ async fn attach_once(
     drop(conn);
     guard.restore();
     outcome
+}
+
+/// What a signal means for an attach in progress: `Some` ends it.
+async fn on_signal(event: Event, conn: &mut Conn) -> Result<Option<Outcome>> {
+    match event {
+        Event::Resized => {
+            if let Some(size) = terminal_size() {
+                conn.send(ClientMsg::Resize(size)).await?;
+            }
+            Ok(None)
+        }
+        Event::Stop => Ok(Some(Outcome::Hangup)),
+        Event::Suspend => Ok(Some(Outcome::Suspended)),
+    }
 }
 
 fn ended_text(status: Status) -> String {
