@@ -238,3 +238,63 @@ fn attach_falls_back_to_the_framed_stream_with_a_server_from_before_the_handover
         term.text()
     );
 }
+
+/// Whether `pid` holds a socket (a client that has connected).
+fn has_socket(pid: i32) -> bool {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|fds| {
+            fds.flatten().any(|fd| {
+                std::fs::read_link(fd.path())
+                    .is_ok_and(|target| target.to_string_lossy().starts_with("socket:"))
+            })
+        })
+        .unwrap_or(false)
+}
+
+#[test]
+fn sigterm_ends_an_attach_whose_server_does_not_answer_with_the_terminal_given_back() {
+    let home = Home::new();
+    home.spawn("t", &["sleep", "1000"]);
+    let server = home.server_pid().expect("server");
+    // A server that takes the connection and never answers: stopped.
+    procfs::signal(server, Signal::SIGSTOP);
+    struct Continue(i32);
+    impl Drop for Continue {
+        fn drop(&mut self) {
+            procfs::signal(self.0, Signal::SIGCONT);
+        }
+    }
+    let _continue = Continue(server);
+    let mut term = Term::symp(&home, &["attach", "t"], 80, 24);
+    let client = term.pid() as i32;
+    wait_until("the client to connect", || has_socket(client));
+
+    procfs::signal(client, Signal::SIGTERM);
+    term.wait_exit();
+}
+
+#[test]
+fn sigtstp_without_a_job_control_shell_leaves_the_client_attached() {
+    let home = Home::new();
+    home.spawn(
+        "t",
+        &[
+            "sh",
+            "-c",
+            "echo READY-$((1+1)); while read l; do echo \"got:$l\"; done",
+        ],
+    );
+    // The client leads its own session: nothing could continue it once stopped.
+    let mut term = Term::symp(&home, &["attach", "t"], 80, 24);
+    term.wait_for_text("READY-2");
+    home.wait_clients("t", 1);
+    let client = term.pid() as i32;
+
+    procfs::signal(client, Signal::SIGTSTP);
+    term.type_str("hi\r");
+    term.wait_for_text("got:hi");
+    term.type_str("again\r");
+    term.wait_for_text("got:again");
+    assert_ne!(procfs::state(client), Some('T'), "stopped for good");
+    assert_eq!(home.session("t")["clients"], 1);
+}

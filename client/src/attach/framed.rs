@@ -36,13 +36,13 @@ pub async fn follow(
     conn: &mut Conn,
     options: &AttachOptions,
     signals: &mut Signals,
+    keys: &mut Keyboard,
 ) -> Result<Outcome> {
     let read_only = options.read_only;
     let detach_key = match &options.detach_key {
         Some(text) => DetachKey::parse(text)?,
         None => DetachKey::default(),
     };
-    let mut keys = Keyboard::open();
     let mut filter = DetachFilter::new(detach_key);
     let mut detach_deadline: Option<Instant> = None;
     let outcome = 'session: loop {

@@ -21,6 +21,7 @@ use crate::commands::terminal_size;
 use crate::connect::{connect, Conn};
 use crate::output::outln;
 use handover::Offer;
+use keyboard::Keyboard;
 use signals::{Event, Signals};
 use terminal::RawModeGuard;
 
@@ -72,8 +73,11 @@ enum Outcome {
 pub async fn run(paths: &Paths, options: AttachOptions) -> Result<u8> {
     // Before the terminal goes raw: a signal from then on ends in it restored.
     let mut signals = Signals::install()?;
+    // Kept across a suspend: a reader thread blocked on the terminal cannot be
+    // stopped, and a second one would lose the keys the first one takes.
+    let mut keyboard = None;
     let outcome = loop {
-        match attach_once(paths, &options, &mut signals).await? {
+        match attach_once(paths, &options, &mut signals, &mut keyboard).await? {
             Outcome::Suspended => {
                 // The terminal is the shell's again; stop as Ctrl-Z would have
                 // stopped us, and show the session afresh when continued.
@@ -92,45 +96,80 @@ pub async fn run(paths: &Paths, options: AttachOptions) -> Result<u8> {
     Ok(0)
 }
 
+/// An attach under way, before its loop.
+enum Started {
+    /// The server draws into the terminal.
+    HandedOver(Conn),
+    /// The server streams frames; the first one is drawn.
+    Framed(Conn),
+}
+
 /// One attach, from the terminal going raw to it given back.
 async fn attach_once(
     paths: &Paths,
     options: &AttachOptions,
     signals: &mut Signals,
+    keyboard: &mut Option<Keyboard>,
 ) -> Result<Outcome> {
     let size = terminal_size().unwrap_or(Size { cols: 80, rows: 24 });
-    let mut conn = connect(paths).await?;
+    // Raw mode before connecting: a client stopped on its way in (SIGTTOU, run
+    // in the background) holds no connection the server gives up on meanwhile.
     let mut guard = RawModeGuard::enter()?;
     terminal::write_out(terminal::SAVE_TITLE.as_bytes())?;
-    let offer = match handover::open_terminal() {
-        Some(fds) => handover::offer(&mut conn, options, size, fds).await,
-        None => Ok(Offer::NotMade),
-    };
-    let outcome = match offer {
-        Ok(Offer::Taken) => handover::follow(&mut conn, signals).await,
-        Ok(refused_or_not_made) => {
-            if matches!(refused_or_not_made, Offer::Refused) {
-                // That connection is over: ask again, for the framed stream. A
-                // refusal that was not about the terminal (an unknown session)
-                // comes back the same way, before anything is drawn.
-                conn = connect(paths).await?;
-            }
-            match framed::start(&mut conn, options, size).await {
-                Ok(()) => framed::follow(&mut conn, options, signals).await,
-                Err(err) => {
+    // Until the attach is under way, a signal ends it with the terminal as it
+    // was: the server may be slow, stopped, or not answering at all.
+    let start = start(paths, options, size);
+    tokio::pin!(start);
+    let started = loop {
+        tokio::select! {
+            started = &mut start => break started,
+            event = signals.next() => match event {
+                Event::Resized => {}
+                Event::Stop => {
                     guard.undo_entry();
-                    return Err(err);
+                    return Ok(Outcome::Hangup);
                 }
-            }
+                Event::Suspend if signals::job_control() => {
+                    guard.undo_entry();
+                    return Ok(Outcome::Suspended);
+                }
+                Event::Suspend => {}
+            },
+        }
+    };
+    let outcome = match started {
+        Ok(Started::HandedOver(mut conn)) => handover::follow(&mut conn, signals).await,
+        Ok(Started::Framed(mut conn)) => {
+            let keys = keyboard.get_or_insert_with(Keyboard::open);
+            framed::follow(&mut conn, options, signals, keys).await
         }
         Err(err) => {
             guard.undo_entry();
             return Err(err);
         }
     };
-    drop(conn);
     guard.restore();
     outcome
+}
+
+/// Connects and asks for the attach: the terminal handed over where it can be,
+/// else the framed stream, whose first picture is drawn.
+async fn start(paths: &Paths, options: &AttachOptions, size: Size) -> Result<Started> {
+    let mut conn = connect(paths).await?;
+    let offer = match handover::open_terminal() {
+        Some(fds) => handover::offer(&mut conn, options, size, fds).await?,
+        None => Offer::NotMade,
+    };
+    match offer {
+        Offer::Taken => return Ok(Started::HandedOver(conn)),
+        // That connection is over: ask again, for the framed stream. A refusal
+        // that was not about the terminal (an unknown session) comes back the
+        // same way, before anything is drawn.
+        Offer::Refused => conn = connect(paths).await?,
+        Offer::NotMade => {}
+    }
+    framed::start(&mut conn, options, size).await?;
+    Ok(Started::Framed(conn))
 }
 
 /// What a signal means for an attach in progress: `Some` ends it.
@@ -143,7 +182,10 @@ async fn on_signal(event: Event, conn: &mut Conn) -> Result<Option<Outcome>> {
             Ok(None)
         }
         Event::Stop => Ok(Some(Outcome::Hangup)),
-        Event::Suspend => Ok(Some(Outcome::Suspended)),
+        // Without a shell to continue us, a stop would be for good: the kernel
+        // ignores SIGTSTP there too.
+        Event::Suspend if signals::job_control() => Ok(Some(Outcome::Suspended)),
+        Event::Suspend => Ok(None),
     }
 }
 

@@ -41,3 +41,14 @@ impl Signals {
         }
     }
 }
+
+/// Whether a shell can continue this process once it stops: its parent is in the
+/// same session but another process group (a job-control shell). Otherwise
+/// (`ssh -t host symp attach`, `xterm -e`) the kernel ignores SIGTSTP, and so do we.
+pub fn job_control() -> bool {
+    use nix::unistd::{getpgid, getpgrp, getppid, getsid};
+    let parent = getppid();
+    let same_session = getsid(Some(parent)).ok() == getsid(None).ok();
+    let other_group = getpgid(Some(parent)).is_ok_and(|group| group != getpgrp());
+    same_session && other_group
+}

@@ -13,7 +13,7 @@ use nix::sys::stat::fstat;
 
 /// Undoes whatever modes the session's program set in our terminal: main screen,
 /// the whole screen to scroll in (no region, no origin mode), autowrap, the ASCII
-/// character set, normal keys (no modifyOtherKeys), no paste brackets, no mouse,
+/// character set (G0, shifted in), the terminal's own modifyOtherKeys, no paste brackets, no mouse,
 /// no focus events, no kitty keyboard flags, default cursor, visible cursor, no
 /// synchronized update left open, and the title it had. (The caller then moves
 /// the cursor below the picture: the region's reset homes it.)
@@ -21,8 +21,8 @@ pub const RESET_MODES: &str = concat!(
     "\x1b[?2026l",
     "\x1b[0m",
     "\x1b[?1049l",
-    "\x1b[r\x1b[?6l\x1b[?7h\x1b(B",
-    "\x1b[>4;0m",
+    "\x1b[r\x1b[?6l\x1b[?7h\x1b(B\x0f",
+    "\x1b[>4m",
     "\x1b[?1l\x1b>",
     "\x1b[?2004l",
     "\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1005l\x1b[?1006l\x1b[?1015l",
@@ -131,10 +131,14 @@ fn restore_terminal() {
     let _ = crossterm::terminal::disable_raw_mode();
 }
 
+/// Once for the process, however many attaches (a suspend attaches again).
 fn install_panic_hook() {
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        restore_terminal();
-        previous(info);
-    }));
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            restore_terminal();
+            previous(info);
+        }));
+    });
 }

@@ -69,7 +69,7 @@ impl Terminal {
     /// only from the input owner's terminal. The terminal is read on while the
     /// program's input queue is full (a hung program, a big paste), up to
     /// `MAX_UNSENT`: what was typed meanwhile waits here, in order, and the detach
-    /// key still works.
+    /// key still works. Past that the terminal waits, the detach key with it.
     pub(super) async fn read_keys(
         &self,
         session: &Arc<Session>,
