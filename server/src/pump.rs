@@ -60,7 +60,7 @@ pub fn start(
             parser.schedule(s);
         }
     });
-    tokio::spawn(write_input(pty, input));
+    tokio::spawn(write_input(pty, input, session.clone()));
 }
 
 async fn read_output(session: &Arc<Session>, pty: Arc<PtyFd>, parser_nudge: &Notify) {
@@ -181,10 +181,13 @@ async fn wake_parser_after_viewers(
 
 /// Keys, pastes and query answers, in the order they were queued; ends when the
 /// session ends (its sender is dropped) or the program can take no more input.
-async fn write_input(pty: Arc<PtyFd>, mut input: mpsc::Receiver<Vec<u8>>) {
+async fn write_input(pty: Arc<PtyFd>, mut input: mpsc::Receiver<Vec<u8>>, session: Arc<Session>) {
     while let Some(bytes) = input.recv().await {
         if pty.write_all(&bytes).await.is_err() {
             break;
+        }
+        if input.is_empty() {
+            session.input_drained.send_modify(|drained| *drained += 1);
         }
     }
 }

@@ -46,6 +46,9 @@ pub struct Session {
     shadow: parking_lot::Mutex<Shadow>,
     /// Taken when the program ends, which stops the writer task.
     input: Mutex<Option<mpsc::Sender<Vec<u8>>>>,
+    /// Counts the times the writer task found the input queue empty after a
+    /// write: what was queued before has reached the program's pty.
+    pub input_drained: watch::Sender<u64>,
     /// Dropped when the program ends, which hangs up anything left on the pty.
     master: Mutex<Option<Box<dyn MasterPty + Send>>>,
     status: watch::Sender<Status>,
@@ -102,6 +105,7 @@ impl Session {
             log: OutputLog::new(),
             shadow: parking_lot::Mutex::new(Shadow::new(req.size, scrollback)),
             input: Mutex::new(Some(input_tx)),
+            input_drained: watch::channel(0).0,
             master: Mutex::new(Some(process.master)),
             status: watch::channel(Status::Running).0,
             size: watch::channel(req.size).0,

@@ -2,11 +2,15 @@
 //! (the detach key and the terminal's query replies picked out here) and draws
 //! into it, with no client process on a keystroke's way in or its echo's way out.
 
+use std::future::Future;
 use std::os::fd::OwnedFd;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
+use tokio::sync::mpsc::OwnedPermit;
+use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::detach_key::{DetachFilter, DetachKey, KeyAction, DOUBLE_PRESS_WINDOW_MS};
@@ -82,6 +86,7 @@ impl Terminal {
             session: session.clone(),
             bytes: Vec::new(),
         };
+        let mut queue = KeyQueue::new(session);
         loop {
             let window = async {
                 match window_ends {
@@ -90,13 +95,26 @@ impl Terminal {
                 }
             };
             let room_for_keys = unsent.bytes.len() < MAX_UNSENT;
+            queue.notice_drained();
             let bytes = tokio::select! {
                 read = self.keys.read_with(<[u8]>::to_vec, || {}), if room_for_keys => match read {
                     Ok(Some(bytes)) => bytes,
                     // Hung up (EOF or EIO): the terminal is gone.
                     Ok(None) | Err(_) => return End::Gone,
                 },
-                () = queue_when_empty(session, &mut unsent.bytes), if !unsent.bytes.is_empty() => continue,
+                room = room(&mut queue.asking, session), if !unsent.bytes.is_empty() && queue.may_ask() => {
+                    queue.asking = None;
+                    queue.send(room, std::mem::take(&mut unsent.bytes));
+                    continue;
+                }
+                // Watched only while keys wait for it: a key alone costs no wakeup.
+                through = queue.drained.changed(), if queue.in_flight && !unsent.bytes.is_empty() => {
+                    // Once the writer has found the queue empty, our write is through.
+                    if through.is_ok() {
+                        queue.in_flight = false;
+                    }
+                    continue;
+                }
                 () = window => {
                     window_ends = None;
                     if filter.expire() {
@@ -132,25 +150,67 @@ impl Terminal {
     }
 }
 
-/// Hands `keys` to the program's input queue once that is empty, all in one
-/// write: the queue bounds writes, not bytes, so keys typed faster than the
-/// program reads wait in `keys` (up to `MAX_UNSENT`), not as up to 1,024 writes
-/// of up to that much each. An empty queue is the usual case: a key goes at once.
-/// Cancel-safe: `keys` is taken only once the queue is empty.
-async fn queue_when_empty(session: &Session, keys: &mut Vec<u8>) {
-    let Some(queue) = session.input_sender() else {
-        // An ended program takes no more; its end is on its way to the viewer.
-        return keys.clear();
-    };
-    let room = queue.reserve_many(queue.max_capacity()).await;
-    match room {
-        Ok(mut room) => {
-            if let Some(room) = room.next() {
-                room.send(std::mem::take(keys));
-            }
+/// The viewer's way into the program's input queue, which bounds writes, not
+/// bytes: keys typed faster than the program reads wait in `Unsent` (up to
+/// `MAX_UNSENT`), not as up to 1,024 writes of up to that much each. At most one
+/// write of ours is queued at a time; the next is asked for once the writer has
+/// emptied the queue. The request for room is kept across keys, so its place in
+/// the queue's line holds: a later `symp send` or query answer never overtakes
+/// keys typed before it. When the queue is empty, as usual, a key goes at once.
+struct KeyQueue {
+    /// The request for room, once made.
+    asking: Option<Pin<Box<RoomRequest>>>,
+    /// A write of ours may still be queued or being written.
+    in_flight: bool,
+    drained: watch::Receiver<u64>,
+}
+
+type RoomRequest = dyn Future<Output = Option<OwnedPermit<Vec<u8>>>> + Send;
+
+impl KeyQueue {
+    fn new(session: &Session) -> Self {
+        Self {
+            asking: None,
+            in_flight: false,
+            drained: session.input_drained.subscribe(),
         }
-        Err(_ended) => keys.clear(),
     }
+
+    /// Takes in a drain that happened while nobody watched.
+    fn notice_drained(&mut self) {
+        if self.in_flight && self.drained.has_changed().unwrap_or(false) {
+            self.in_flight = false;
+        }
+    }
+
+    /// Whether room may be asked for (or is being asked for) now.
+    fn may_ask(&self) -> bool {
+        self.asking.is_some() || !self.in_flight
+    }
+
+    fn send(&mut self, room: Option<OwnedPermit<Vec<u8>>>, keys: Vec<u8>) {
+        // An ended program takes no more; its end is on its way to the viewer.
+        if let Some(room) = room {
+            // Drains from before this write do not count.
+            self.drained.borrow_and_update();
+            room.send(keys);
+            self.in_flight = true;
+        }
+    }
+}
+
+/// Room for one write in the program's input queue; `None` once the program has
+/// ended. Cancel-safe: the request is kept in `asking` until it is answered (the
+/// caller then clears it).
+async fn room(
+    asking: &mut Option<Pin<Box<RoomRequest>>>,
+    session: &Session,
+) -> Option<OwnedPermit<Vec<u8>>> {
+    let asking = asking.get_or_insert_with(|| {
+        let queue = session.input_sender();
+        Box::pin(async move { queue?.reserve_owned().await.ok() })
+    });
+    asking.await
 }
 
 /// Whether `fd` is the terminal this process has as its controlling terminal:
