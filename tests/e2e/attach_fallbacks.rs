@@ -298,3 +298,89 @@ fn sigtstp_without_a_job_control_shell_leaves_the_client_attached() {
     assert_ne!(procfs::state(client), Some('T'), "stopped for good");
     assert_eq!(home.session("t")["clients"], 1);
 }
+
+/// `symp ARGS` run as `nobody`, whose server that is; its stdout.
+fn as_nobody(home: &Home, args: &[&str]) -> String {
+    let output = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", SYMP])
+        .args(args)
+        .env("SYMP_HOME", home.path())
+        .env_remove("SYMP_SESSION")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run symp as nobody");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn clients_as_nobody(home: &Home, name: &str) -> u64 {
+    let list: serde_json::Value =
+        serde_json::from_str(&as_nobody(home, &["list", "--all", "--json"])).unwrap_or_default();
+    list.as_array()
+        .and_then(|sessions| sessions.iter().find(|s| s["name"] == name))
+        .and_then(|s| s["clients"].as_u64())
+        .unwrap_or(0)
+}
+
+/// The framed client after `su` reads keys on a thread (the terminal cannot be
+/// opened again, non-blocking); after a suspend the attach must go on with that
+/// same reader, or a second one loses what the first takes. Needs root.
+#[test]
+fn after_a_resume_the_framed_client_loses_no_keys() {
+    if !nix::unistd::getuid().is_root() {
+        eprintln!("skipped: needs root to switch users");
+        return;
+    }
+    let home = Home::new();
+    nix::unistd::chown(
+        home.path(),
+        Some(nix::unistd::Uid::from_raw(65534)),
+        Some(nix::unistd::Gid::from_raw(65534)),
+    )
+    .expect("chown");
+    as_nobody(
+        &home,
+        &[
+            "spawn",
+            "--name",
+            "t",
+            "--",
+            "sh",
+            "-c",
+            "echo HELLO-THERE; while read line; do echo \"got:$line\"; done",
+        ],
+    );
+    let _kill = procfs::KillOnDrop::new(&procfs::servers_for(home.path()));
+    // A job-control shell as nobody, in root's terminal.
+    let mut cmd = CommandBuilder::new("setpriv");
+    cmd.args([
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "bash",
+        "--norc",
+        "--noprofile",
+        "-i",
+    ]);
+    cmd.env("SYMP_HOME", home.path());
+    cmd.env("TERM", "xterm-256color");
+    cmd.env("PS1", "$ ");
+    cmd.env("HISTFILE", "/dev/null");
+    cmd.env_remove("SYMP_SESSION");
+    cmd.cwd(home.path());
+    let mut term = Term::run(cmd, 80, 24);
+    term.wait_for_text("$ ");
+    term.type_str(&format!("'{SYMP}' attach t\r"));
+    term.wait_for_text("HELLO-THERE");
+    wait_until("the client", || clients_as_nobody(&home, "t") == 1);
+    let client = attach_client_of(term.pid() as i32);
+
+    procfs::signal(client, Signal::SIGTSTP);
+    term.wait_for_text("Stopped");
+    wait_until("the client to leave", || clients_as_nobody(&home, "t") == 0);
+    term.type_str("fg\r");
+    wait_until("the client back", || clients_as_nobody(&home, "t") == 1);
+    term.type_str("one\r");
+    term.wait_for_text("got:one");
+    term.type_str("two\r");
+    term.wait_for_text("got:two");
+}
