@@ -78,6 +78,9 @@ pub async fn run(paths: &Paths, options: AttachOptions) -> Result<u8> {
     let mut keyboard = None;
     let outcome = loop {
         match attach_once(paths, &options, &mut signals, &mut keyboard).await? {
+            // Asked again: a shell that went away meanwhile (its terminal
+            // closed) would leave us stopped for good.
+            Outcome::Suspended if !signals::job_control() => break Outcome::Hangup,
             Outcome::Suspended => {
                 // The terminal is the shell's again; stop as Ctrl-Z would have
                 // stopped us, and show the session afresh when continued.
