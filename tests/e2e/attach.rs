@@ -119,16 +119,11 @@ fn a_detach_gives_back_the_whole_screen_to_scroll_in() {
             "echo READY; read x; printf '\\033[1;20rSET\\n'; exec sleep 1000",
         ],
     );
-    let mut cmd = portable_pty::CommandBuilder::new("sh");
     let script = format!(
         "'{}' attach apt; for i in $(seq 1 40); do echo line-$i; done; exec sleep 100",
         crate::harness::SYMP
     );
-    cmd.args(["-c", &script]);
-    cmd.env("SYMP_HOME", home.path());
-    cmd.env("TERM", "xterm-256color");
-    cmd.env_remove("SYMP_SESSION");
-    let mut term = Term::run(cmd, 80, 24);
+    let mut term = Term::run(Term::command(&home, "sh", &["-c", &script]), 80, 24);
     term.wait_for_text("READY");
     home.wait_clients("apt", 1);
     term.type_bytes(b"\r");

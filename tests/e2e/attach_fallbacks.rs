@@ -6,7 +6,6 @@ use std::io::{Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
 
 use nix::sys::signal::Signal;
-use portable_pty::CommandBuilder;
 use symp_protocol::{ClientMsg, ServerMsg};
 
 use crate::harness::{wait_until, Home, Term, SYMP};
@@ -27,15 +26,26 @@ fn last_tick(home: &Home, name: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// An interactive bash (job control on) in a terminal, prompt `$ `.
-fn job_control_shell(home: &Home) -> Term {
-    let mut cmd = CommandBuilder::new("bash");
-    cmd.args(["--norc", "--noprofile", "-i"]);
-    cmd.env("SYMP_HOME", home.path());
-    cmd.env("TERM", "xterm-256color");
+/// Runs what follows as `nobody` (root only).
+const AS_NOBODY: &[&str] = &[
+    "setpriv",
+    "--reuid=65534",
+    "--regid=65534",
+    "--clear-groups",
+];
+
+/// An interactive bash (job control on) in a terminal, prompt `$ `, started
+/// through `via` (`AS_NOBODY`, or nothing).
+fn job_control_shell(home: &Home, via: &[&str]) -> Term {
+    let command: Vec<&str> = via
+        .iter()
+        .copied()
+        .chain(["bash", "--norc", "--noprofile", "-i"])
+        .collect();
+    let mut cmd = Term::command(home, command[0], &command[1..]);
     cmd.env("PS1", "$ ");
     cmd.env("HISTFILE", "/dev/null");
-    cmd.env_remove("SYMP_SESSION");
+    cmd.cwd(home.path());
     let term = Term::run(cmd, 80, 24);
     term.wait_for_text("$ ");
     term
@@ -57,7 +67,7 @@ fn attach_client_of(shell: i32) -> i32 {
 fn a_client_stopped_from_elsewhere_gives_the_terminal_back_and_shows_the_session_again_on_fg() {
     let home = Home::new();
     home.spawn("ticker", &["sh", "-c", TICKER]);
-    let mut term = job_control_shell(&home);
+    let mut term = job_control_shell(&home, &[]);
     term.type_str(&format!("'{SYMP}' attach ticker\r"));
     term.wait_for_text("tick-");
     home.wait_clients("ticker", 1);
@@ -100,7 +110,7 @@ fn a_client_stopped_from_elsewhere_gives_the_terminal_back_and_shows_the_session
 #[test]
 fn a_foreground_server_run_as_a_job_in_the_attaching_terminal_keeps_serving() {
     let home = Home::new();
-    let mut term = job_control_shell(&home);
+    let mut term = job_control_shell(&home, &[]);
     // Markers the typed command line does not show: the shell echoes it.
     let session = "echo $((6*7))-ready; read line; echo \"got:$line\"; exec sleep 100";
     term.type_str(&format!(
@@ -143,18 +153,12 @@ fn attach_works_in_a_terminal_it_may_not_open_again() {
         "'{SYMP}' spawn --name t -- sh -c 'echo HELLO-THERE; read line; echo \"got:$line\"; exec sleep 100' >/dev/null; \
          '{SYMP}' attach t; echo \"[back rc=$?]\"; exec sleep 100"
     );
-    let mut cmd = CommandBuilder::new("setpriv");
-    cmd.args([
-        "--reuid=65534",
-        "--regid=65534",
-        "--clear-groups",
-        "sh",
-        "-c",
-        &script,
-    ]);
-    cmd.env("SYMP_HOME", home.path());
-    cmd.env("TERM", "xterm-256color");
-    cmd.env_remove("SYMP_SESSION");
+    let command: Vec<&str> = AS_NOBODY
+        .iter()
+        .copied()
+        .chain(["sh", "-c", &script])
+        .collect();
+    let mut cmd = Term::command(&home, command[0], &command[1..]);
     cmd.cwd(home.path());
     let mut term = Term::run(cmd, 80, 24);
     wait_until("the server", || {
@@ -301,8 +305,9 @@ fn sigtstp_without_a_job_control_shell_leaves_the_client_attached() {
 
 /// `symp ARGS` run as `nobody`, whose server that is; its stdout.
 fn as_nobody(home: &Home, args: &[&str]) -> String {
-    let output = std::process::Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", SYMP])
+    let output = std::process::Command::new(AS_NOBODY[0])
+        .args(&AS_NOBODY[1..])
+        .arg(SYMP)
         .args(args)
         .env("SYMP_HOME", home.path())
         .env_remove("SYMP_SESSION")
@@ -351,24 +356,7 @@ fn after_a_resume_the_framed_client_loses_no_keys() {
     );
     let _kill = procfs::KillOnDrop::new(&procfs::servers_for(home.path()));
     // A job-control shell as nobody, in root's terminal.
-    let mut cmd = CommandBuilder::new("setpriv");
-    cmd.args([
-        "--reuid=65534",
-        "--regid=65534",
-        "--clear-groups",
-        "bash",
-        "--norc",
-        "--noprofile",
-        "-i",
-    ]);
-    cmd.env("SYMP_HOME", home.path());
-    cmd.env("TERM", "xterm-256color");
-    cmd.env("PS1", "$ ");
-    cmd.env("HISTFILE", "/dev/null");
-    cmd.env_remove("SYMP_SESSION");
-    cmd.cwd(home.path());
-    let mut term = Term::run(cmd, 80, 24);
-    term.wait_for_text("$ ");
+    let mut term = job_control_shell(&home, AS_NOBODY);
     term.type_str(&format!("'{SYMP}' attach t\r"));
     term.wait_for_text("HELLO-THERE");
     wait_until("the client", || clients_as_nobody(&home, "t") == 1);

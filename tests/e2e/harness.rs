@@ -221,12 +221,18 @@ impl Term {
     }
 
     pub fn symp(home: &Home, args: &[&str], cols: u16, rows: u16) -> Self {
-        let mut cmd = CommandBuilder::new(SYMP);
+        Self::run(Self::command(home, SYMP, args), cols, rows)
+    }
+
+    /// `PROGRAM ARGS` for `run`, with `home` as its SYMP_HOME, an xterm's TERM,
+    /// and not inside any session.
+    pub fn command(home: &Home, program: &str, args: &[&str]) -> CommandBuilder {
+        let mut cmd = CommandBuilder::new(program);
         cmd.args(args);
         cmd.env("SYMP_HOME", home.path());
         cmd.env("TERM", "xterm-256color");
         cmd.env_remove("SYMP_SESSION");
-        Self::run(cmd, cols, rows)
+        cmd
     }
 
     pub fn run(cmd: CommandBuilder, cols: u16, rows: u16) -> Self {

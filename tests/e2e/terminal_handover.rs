@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use portable_pty::CommandBuilder;
 use symp_protocol::{ClientMsg, ServerMsg, Size};
 
 use crate::harness::{wait_until, Home, Term, SYMP};
@@ -47,13 +46,8 @@ fn ticks_in(bytes: &[u8]) -> usize {
 fn after_a_detach_the_server_draws_nothing_more_and_the_shell_reads_its_terminal_as_before() {
     let home = Home::new();
     spawn_ticker(&home);
-    let mut cmd = CommandBuilder::new("sh");
     let script = format!("'{SYMP}' attach ticker; echo '[back]'; read line; echo \"got:$line\"");
-    cmd.args(["-c", &script]);
-    cmd.env("SYMP_HOME", home.path());
-    cmd.env("TERM", "xterm-256color");
-    cmd.env_remove("SYMP_SESSION");
-    let mut term = Term::run(cmd, 80, 24);
+    let mut term = Term::run(Term::command(&home, "sh", &["-c", &script]), 80, 24);
     term.wait_for_text("tick-");
 
     term.type_bytes(b"\x1c");
