@@ -126,18 +126,13 @@ async fn attach_once(
     let started = loop {
         tokio::select! {
             started = &mut start => break started,
-            event = signals.next() => match event {
-                Event::Resized => {}
-                Event::Stop => {
+            // (A resize before then: the attach asked with the size of its start.)
+            event = signals.next() => {
+                if let Some(outcome) = ends_attach(&event) {
                     guard.undo_entry();
-                    return Ok(Outcome::Hangup);
+                    return Ok(outcome);
                 }
-                Event::Suspend if signals::job_control() => {
-                    guard.undo_entry();
-                    return Ok(Outcome::Suspended);
-                }
-                Event::Suspend => {}
-            },
+            }
         }
     };
     let outcome = match started {
@@ -177,18 +172,22 @@ async fn start(paths: &Paths, options: &AttachOptions, size: Size) -> Result<Sta
 
 /// What a signal means for an attach in progress: `Some` ends it.
 async fn on_signal(event: Event, conn: &mut Conn) -> Result<Option<Outcome>> {
-    match event {
-        Event::Resized => {
-            if let Some(size) = terminal_size() {
-                conn.send(ClientMsg::Resize(size)).await?;
-            }
-            Ok(None)
+    if let Event::Resized = event {
+        if let Some(size) = terminal_size() {
+            conn.send(ClientMsg::Resize(size)).await?;
         }
-        Event::Stop => Ok(Some(Outcome::Hangup)),
-        // Without a shell to continue us, a stop would be for good: the kernel
-        // ignores SIGTSTP there too.
-        Event::Suspend if signals::job_control() => Ok(Some(Outcome::Suspended)),
-        Event::Suspend => Ok(None),
+    }
+    Ok(ends_attach(&event))
+}
+
+/// How a signal ends an attach, if it does: a stop, or a suspend that a shell
+/// could continue (without one, a stop would be for good: the kernel ignores
+/// SIGTSTP there too, and so do we).
+fn ends_attach(event: &Event) -> Option<Outcome> {
+    match event {
+        Event::Resized => None,
+        Event::Stop => Some(Outcome::Hangup),
+        Event::Suspend => signals::job_control().then_some(Outcome::Suspended),
     }
 }
 
