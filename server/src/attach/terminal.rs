@@ -82,10 +82,6 @@ impl Terminal {
     ) -> End {
         let mut filter = DetachFilter::new(self.detach_key.clone());
         let mut window_ends: Option<Instant> = None;
-        let mut unsent = Unsent {
-            session: session.clone(),
-            bytes: Vec::new(),
-        };
         let mut queue = KeyQueue::new(session);
         loop {
             let window = async {
@@ -94,7 +90,7 @@ impl Terminal {
                     None => std::future::pending().await,
                 }
             };
-            let room_for_keys = unsent.bytes.len() < MAX_UNSENT;
+            let room_for_keys = queue.unsent.len() < MAX_UNSENT;
             queue.notice_drained();
             let bytes = tokio::select! {
                 read = self.keys.read_with(<[u8]>::to_vec, || {}), if room_for_keys => match read {
@@ -102,13 +98,12 @@ impl Terminal {
                     // Hung up (EOF or EIO): the terminal is gone.
                     Ok(None) | Err(_) => return End::Gone,
                 },
-                room = room(&mut queue.asking, session), if !unsent.bytes.is_empty() && queue.may_ask() => {
-                    queue.asking = None;
-                    queue.send(room, std::mem::take(&mut unsent.bytes));
+                room = room(&mut queue.asking, session), if !queue.unsent.is_empty() && queue.may_ask() => {
+                    queue.send(room);
                     continue;
                 }
                 // Watched only while keys wait for it: a key alone costs no wakeup.
-                through = queue.drained.changed(), if queue.in_flight && !unsent.bytes.is_empty() => {
+                through = queue.drained.changed(), if queue.in_flight && !queue.unsent.is_empty() => {
                     // Once the writer has found the queue empty, our write is through.
                     if through.is_ok() {
                         queue.in_flight = false;
@@ -125,7 +120,7 @@ impl Terminal {
             };
             if replies::is_terminal_reply(&bytes) {
                 if !read_only && session.clients().is_leader(id) {
-                    unsent.bytes.extend_from_slice(&bytes);
+                    queue.unsent.extend_from_slice(&bytes);
                 }
                 continue;
             }
@@ -137,7 +132,7 @@ impl Terminal {
                     KeyAction::Send(_) if read_only => {}
                     KeyAction::Send(bytes) => {
                         typed = true;
-                        unsent.bytes.extend_from_slice(&bytes);
+                        queue.unsent.extend_from_slice(&bytes);
                     }
                     KeyAction::Armed => window_ends = Some(window_from_now()),
                     KeyAction::Detach => return End::Detached,
@@ -150,14 +145,18 @@ impl Terminal {
     }
 }
 
-/// The viewer's way into the program's input queue, which bounds writes, not
-/// bytes: keys typed faster than the program reads wait in `Unsent` (up to
+/// The viewer's keys on their way into the program's input queue, which bounds
+/// writes, not bytes: keys typed faster than the program reads wait here (up to
 /// `MAX_UNSENT`), not as up to 1,024 writes of up to that much each. At most one
 /// write of ours is queued at a time; the next is asked for once the writer has
 /// emptied the queue. The request for room is kept across keys, so its place in
 /// the queue's line holds: a later `symp send` or query answer never overtakes
 /// keys typed before it. When the queue is empty, as usual, a key goes at once.
 struct KeyQueue {
+    session: Arc<Session>,
+    /// Keys read but not yet queued. However the attach ends (detached, the
+    /// terminal or the client gone), they still go, in order (see `Drop`).
+    unsent: Vec<u8>,
     /// The request for room, once made.
     asking: Option<Pin<Box<RoomRequest>>>,
     /// A write of ours may still be queued or being written.
@@ -168,8 +167,10 @@ struct KeyQueue {
 type RoomRequest = dyn Future<Output = Option<OwnedPermit<Vec<u8>>>> + Send;
 
 impl KeyQueue {
-    fn new(session: &Session) -> Self {
+    fn new(session: &Arc<Session>) -> Self {
         Self {
+            session: session.clone(),
+            unsent: Vec::new(),
             asking: None,
             in_flight: false,
             drained: session.input_drained.subscribe(),
@@ -188,7 +189,10 @@ impl KeyQueue {
         self.asking.is_some() || !self.in_flight
     }
 
-    fn send(&mut self, room: Option<OwnedPermit<Vec<u8>>>, keys: Vec<u8>) {
+    /// Hands the unsent keys over, into the room the request got.
+    fn send(&mut self, room: Option<OwnedPermit<Vec<u8>>>) {
+        self.asking = None;
+        let keys = std::mem::take(&mut self.unsent);
         // An ended program takes no more; its end is on its way to the viewer.
         if let Some(room) = room {
             // Drains from before this write do not count.
@@ -199,9 +203,24 @@ impl KeyQueue {
     }
 }
 
+impl Drop for KeyQueue {
+    /// Keys still unsent go after what is queued already, by a task of their own.
+    fn drop(&mut self) {
+        let keys = std::mem::take(&mut self.unsent);
+        if !keys.is_empty() {
+            let session = self.session.clone();
+            // Not at all while the runtime itself goes (the server stopping).
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                // Typing into an ended session does nothing.
+                runtime.spawn(async move { session.write_input(keys).await });
+            }
+        }
+    }
+}
+
 /// Room for one write in the program's input queue; `None` once the program has
-/// ended. Cancel-safe: the request is kept in `asking` until it is answered (the
-/// caller then clears it).
+/// ended. Cancel-safe: the request is kept in `asking` until it is answered
+/// (`KeyQueue::send` then clears it).
 async fn room(
     asking: &mut Option<Pin<Box<RoomRequest>>>,
     session: &Session,
@@ -221,28 +240,6 @@ fn is_our_controlling_terminal(fd: &OwnedFd) -> bool {
         (Ok(terminal_session), Ok(ours)) => terminal_session == ours,
         // Not any session's controlling terminal, or no session to ask about.
         _ => false,
-    }
-}
-
-/// Keys read but not yet queued for the program. However the attach ends
-/// (detached, the terminal or the client gone), they still go, in order: a task
-/// queues them behind what is queued already.
-struct Unsent {
-    session: Arc<Session>,
-    bytes: Vec<u8>,
-}
-
-impl Drop for Unsent {
-    fn drop(&mut self) {
-        let bytes = std::mem::take(&mut self.bytes);
-        if !bytes.is_empty() {
-            let session = self.session.clone();
-            // Not at all while the runtime itself goes (the server stopping).
-            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-                // Typing into an ended session does nothing.
-                runtime.spawn(async move { session.write_input(bytes).await });
-            }
-        }
     }
 }
 
