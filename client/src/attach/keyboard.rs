@@ -5,13 +5,13 @@
 
 use std::io::Read;
 use std::os::fd::AsFd;
-use std::os::unix::fs::OpenOptionsExt;
 
-use nix::fcntl::OFlag;
-use nix::sys::stat::fstat;
+use nix::fcntl::{fcntl, FcntlArg, OFlag};
 use tokio::io::AsyncReadExt;
 use tokio::net::unix::pipe;
 use tokio::sync::mpsc;
+
+use super::terminal;
 
 pub enum Keyboard {
     /// Stdin's terminal opened again, non-blocking, read on the runtime.
@@ -46,23 +46,14 @@ impl Keyboard {
     }
 }
 
-/// Stdin's terminal opened again, non-blocking. (Not `/dev/tty`: that is an alias
-/// whose `st_rdev` names no particular terminal, so it cannot be matched to stdin.)
+/// Stdin's terminal opened again (`terminal::open_again`), non-blocking: the
+/// flag lands on our own file description, not the shell's.
 fn open_stdin_terminal() -> Option<pipe::Receiver> {
-    let stdin = std::io::stdin();
-    let path = nix::unistd::ttyname(stdin.as_fd()).ok()?;
-    let tty = std::fs::OpenOptions::new()
-        .read(true)
-        // O_NOCTTY: a client without a controlling terminal must not take this one.
-        .custom_flags((OFlag::O_NONBLOCK | OFlag::O_NOCTTY).bits())
-        .open(path)
-        .ok()?;
-    // A renamed or reused path would be another device: read keys from stdin then.
-    let same_terminal = fstat(tty.as_fd()).ok()?.st_rdev == fstat(stdin.as_fd()).ok()?.st_rdev;
+    let tty = terminal::open_again(std::io::stdin().as_fd()).ok()?;
+    let flags = OFlag::from_bits_truncate(fcntl(&tty, FcntlArg::F_GETFL).ok()?);
+    fcntl(&tty, FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK)).ok()?;
     // The "pipe" receiver works for any pollable non-blocking fd; a tty is one.
-    same_terminal
-        .then(|| pipe::Receiver::from_file_unchecked(tty).ok())
-        .flatten()
+    pipe::Receiver::from_owned_fd_unchecked(tty).ok()
 }
 
 /// Reads stdin on a thread: a blocking read of a tty cannot be cancelled.
