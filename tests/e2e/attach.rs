@@ -1,6 +1,6 @@
 //! Attaching: the picture, detach and reattach, the program ending.
 
-use crate::harness::{wait_until, Home, Term};
+use crate::harness::{wait_until, Home, Term, SYMP};
 
 #[test]
 fn attach_shows_the_screen_and_detach_restores_the_terminal() {
@@ -132,4 +132,43 @@ fn a_detach_gives_back_the_whole_screen_to_scroll_in() {
     term.wait_for_text("line-40");
     // Scrolling the whole screen, the lines before the last stay in view.
     assert!(term.text().contains("line-39"), "{}", term.text());
+}
+
+/// Attaching to a session from inside it would draw its picture into its own
+/// terminal, to come back as its output for ever: refused, in one line, and the
+/// session goes on.
+#[test]
+fn attaching_to_a_session_from_inside_it_is_refused() {
+    let home = Home::new();
+    home.spawn(
+        "inner",
+        &[
+            "sh",
+            "-c",
+            "\"$0\" attach inner; echo \"attach exited $?\"; exec cat",
+            SYMP,
+        ],
+    );
+    home.wait_screen("inner", "attach exited 1");
+    let screen = home.ok(&["capture", "inner"]);
+    assert!(
+        screen.contains("symp: cannot attach to session inner from inside it"),
+        "no refusal on the screen:\n{screen}"
+    );
+    assert_eq!(home.session("inner")["status"], "running");
+}
+
+/// `SYMP_SESSION` alone (copied into another terminal's environment) refuses
+/// nothing: only the session's own terminal is inside it.
+#[test]
+fn a_session_name_in_the_environment_alone_does_not_refuse_an_attach() {
+    let home = Home::new();
+    home.spawn("elsewhere", &["sh", "-c", "echo shown-outside; exec cat"]);
+    let mut cmd = Term::command(&home, SYMP, &["attach", "elsewhere"]);
+    cmd.env("SYMP_SESSION", "elsewhere");
+    let mut term = Term::run(cmd, 80, 24);
+    term.wait_for_text("shown-outside");
+    term.type_bytes(b"\x1c");
+    term.wait_for_text("[detached from elsewhere]");
+    assert_eq!(term.wait_exit(), 0);
 }

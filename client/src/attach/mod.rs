@@ -14,11 +14,11 @@ use std::io::IsTerminal;
 use anyhow::{bail, Result};
 use futures_util::SinkExt;
 use nix::sys::signal::Signal;
-use symp_protocol::{ClientMsg, Size, Status};
+use symp_protocol::{ClientMsg, ServerMsg, Size, Status};
 use symp_server::{DetachKey, Paths};
 
 use crate::commands::terminal_size;
-use crate::connect::{connect, Conn};
+use crate::connect::{connect, request, Conn};
 use crate::output::outln;
 use handover::Offer;
 use keyboard::Keyboard;
@@ -71,6 +71,7 @@ enum Outcome {
 }
 
 pub async fn run(paths: &Paths, options: AttachOptions) -> Result<u8> {
+    refuse_inside_itself(paths, &options.name).await?;
     // Before the terminal goes raw: a signal from then on ends in it restored.
     let mut signals = Signals::install()?;
     // Kept across a suspend: a reader thread blocked on the terminal cannot be
@@ -97,6 +98,29 @@ pub async fn run(paths: &Paths, options: AttachOptions) -> Result<u8> {
         Outcome::Failed(message) => bail!("{message}"),
     }
     Ok(0)
+}
+
+/// Refuses to show a session inside itself: its picture drawn into its own
+/// terminal would come back as its output, again and again (tmux refuses
+/// nesting the same way). Inside means this terminal is the session's pty:
+/// its session leader is the session's program. `SYMP_SESSION` only says
+/// where to look, so a stale or copied one refuses nothing.
+async fn refuse_inside_itself(paths: &Paths, name: &str) -> Result<()> {
+    if std::env::var_os("SYMP_SESSION").as_deref() != Some(name.as_ref()) {
+        return Ok(());
+    }
+    let Ok(terminal_leader) = nix::sys::termios::tcgetsid(std::io::stdout()) else {
+        return Ok(());
+    };
+    let ServerMsg::Sessions(sessions) = request(paths, ClientMsg::List { all: false }).await?
+    else {
+        bail!("unexpected reply to list");
+    };
+    let program = sessions.iter().find(|s| s.name == name).and_then(|s| s.pid);
+    if program.is_some_and(|pid| i64::from(pid) == i64::from(terminal_leader.as_raw())) {
+        bail!("cannot attach to session {name} from inside it");
+    }
+    Ok(())
 }
 
 /// An attach under way, before its loop.
