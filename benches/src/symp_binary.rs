@@ -1,5 +1,5 @@
 //! Finding the symp binary to measure: `symp` next to this executable (so
-//! `target/release/symp` for a release run), built by cargo when needed.
+//! `target/<host triple>/release/symp` for a release run), built by cargo when needed.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
