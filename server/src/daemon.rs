@@ -61,6 +61,8 @@ pub struct AlreadyRunning;
 
 /// Runs the server in this process until it is told to stop.
 pub fn run(paths: Paths) -> Result<()> {
+    // While this process has one thread: it changes the environment.
+    crate::login_env::give_the_server_a_shell();
     paths.create_dirs()?;
     let lock_path = paths.lock_file();
     let lock_file = File::options()

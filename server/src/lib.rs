@@ -10,6 +10,7 @@ pub mod daemon;
 pub mod events;
 pub mod history;
 pub mod keys;
+mod login_env;
 pub mod output_log;
 mod packed_screen;
 pub mod paths;

@@ -8,6 +8,7 @@ use anyhow::{bail, Context, Result};
 use portable_pty::{native_pty_system, CommandBuilder, MasterPty, PtySize};
 use symp_protocol::{Size, SpawnRequest};
 
+use crate::login_env;
 use crate::pty_fd::PtyFd;
 
 /// A running program and the master side of its pty.
@@ -54,6 +55,10 @@ pub fn spawn(req: &SpawnRequest, session_name: &str) -> Result<PtyProcess> {
     cmd.cwd(cwd);
     cmd.env_clear();
     for (key, value) in &req.env {
+        cmd.env(key, value);
+    }
+    // Before portable-pty asks the password database for them (login_env.rs).
+    for (key, value) in login_env::missing(&req.env) {
         cmd.env(key, value);
     }
     cmd.env("TERM", "xterm-256color");

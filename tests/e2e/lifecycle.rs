@@ -130,3 +130,83 @@ fn rm_exited_removes_every_ended_session_and_keeps_running_ones() {
     home.ok(&["rm", "--exited"]);
     assert_eq!(home.names(true), ["busy"]);
 }
+
+/// A uid no entry of /etc/passwd has.
+const STRANGER_UID: u32 = 54_321;
+
+/// `symp` run as `STRANGER_UID` with nothing in its environment but its home:
+/// no `HOME`, no `SHELL`, no `PATH`.
+struct Stranger {
+    dir: tempfile::TempDir,
+}
+
+impl Stranger {
+    fn symp(&self, args: &[&str]) -> std::process::Output {
+        let id = STRANGER_UID.to_string();
+        std::process::Command::new("setpriv")
+            .args([
+                &format!("--reuid={id}"),
+                &format!("--regid={id}"),
+                "--clear-groups",
+            ])
+            .arg(crate::harness::SYMP)
+            .args(args)
+            .env_clear()
+            .env("SYMP_HOME", self.dir.path().join("home"))
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run symp as a stranger")
+    }
+}
+
+impl Drop for Stranger {
+    fn drop(&mut self) {
+        let _ = self.symp(&["server", "stop"]);
+    }
+}
+
+/// A program spawned for a user /etc/passwd does not know, with neither `HOME`
+/// nor `SHELL` in the environment, gets `/` and `/bin/sh`, and the server lives
+/// on: portable-pty's `getpwuid` for them, from the static binary, loaded the
+/// host's NSS modules and crashed the server. Needs root.
+#[test]
+fn a_user_unknown_to_the_password_file_can_spawn_without_home_or_shell() {
+    if !nix::unistd::getuid().is_root() {
+        eprintln!("skipped: needs root to switch users");
+        return;
+    }
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    if passwd
+        .lines()
+        .any(|l| l.split(':').nth(2) == Some(&STRANGER_UID.to_string()))
+    {
+        eprintln!("skipped: uid {STRANGER_UID} is in /etc/passwd here");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let id = Some(nix::unistd::Uid::from_raw(STRANGER_UID));
+    let group = Some(nix::unistd::Gid::from_raw(STRANGER_UID));
+    nix::unistd::chown(dir.path(), id, group).expect("chown");
+    let stranger = Stranger { dir };
+
+    let spawned = stranger.symp(&[
+        "spawn",
+        "--name",
+        "bare",
+        "--",
+        "sh",
+        "-c",
+        "echo \"shell=$SHELL home=$HOME\"; exec cat",
+    ]);
+    assert!(
+        spawned.status.success(),
+        "spawn failed: {}",
+        String::from_utf8_lossy(&spawned.stderr)
+    );
+    let mut screen = String::new();
+    crate::harness::wait_until("the program's line on its screen", || {
+        screen = String::from_utf8_lossy(&stranger.symp(&["capture", "bare"]).stdout).into_owned();
+        screen.contains("shell=")
+    });
+    assert!(screen.contains("shell=/bin/sh home=/"), "{screen}");
+}
