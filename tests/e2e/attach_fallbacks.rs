@@ -372,3 +372,61 @@ fn after_a_resume_the_framed_client_loses_no_keys() {
     term.type_str("two\r");
     term.wait_for_text("got:two");
 }
+
+/// A job-control "shell" for one client: runs `symp attach t` in its own
+/// process group in the foreground, and on SIGUSR1 takes the terminal back and
+/// hangs the client up, as bash does when it is hung up itself; then says how
+/// the client ended (and kills it if it stopped, so nothing is left behind).
+const HANGING_UP_SHELL: &str = r#"
+import os, signal, sys
+symp = sys.argv[1]
+signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+read_end, write_end = os.pipe()
+client = os.fork()
+if client == 0:
+    os.setpgid(0, 0)
+    os.read(read_end, 1)
+    signal.signal(signal.SIGTTOU, signal.SIG_DFL)
+    os.execv(symp, [symp, "attach", "t"])
+os.setpgid(client, client)
+os.tcsetpgrp(0, client)
+os.write(write_end, b"g")
+def hang_up(*_):
+    os.tcsetpgrp(0, os.getpgrp())
+    os.kill(client, signal.SIGHUP)
+signal.signal(signal.SIGUSR1, hang_up)
+print("SHELL-PID", os.getpid(), flush=True)
+_, status = os.waitpid(client, os.WUNTRACED)
+if os.WIFSTOPPED(status):
+    os.kill(client, signal.SIGKILL)
+    os.waitpid(client, 0)
+    print("CLIENT-STOPPED", flush=True)
+else:
+    print("CLIENT-ENDED", flush=True)
+"#;
+
+/// A client hung up after its shell took the terminal back gives the terminal
+/// back from the background: it must end, not stop for good (SIGTTOU) with
+/// nobody left to continue it.
+#[test]
+fn a_client_hung_up_after_its_shell_took_the_terminal_back_ends() {
+    let home = Home::new();
+    home.spawn("t", &["sh", "-c", "echo ATTACHED-HERE; exec cat"]);
+    let shell = crate::harness::script(&home, "shell.py", HANGING_UP_SHELL);
+    let mut cmd = Term::command(
+        &home,
+        crate::harness::python(),
+        &[shell.to_str().expect("utf8"), SYMP],
+    );
+    cmd.cwd(home.path());
+    let term = Term::run(cmd, 80, 24);
+    term.wait_for_text("ATTACHED-HERE");
+    home.wait_clients("t", 1);
+    procfs::signal(term.pid() as i32, Signal::SIGUSR1);
+    term.wait_for("the client's end", |s| s.contents().contains("CLIENT-"));
+    assert!(
+        term.text().contains("CLIENT-ENDED"),
+        "the client stopped in the background:\n{}",
+        term.text()
+    );
+}

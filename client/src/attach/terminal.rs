@@ -63,8 +63,10 @@ impl RawModeGuard {
     /// and raw mode ends, with the cursor left where it was.
     pub fn undo_entry(&mut self) {
         if std::mem::take(&mut self.active) {
-            let _ = write_out(RESTORE_TITLE.as_bytes());
-            let _ = crossterm::terminal::disable_raw_mode();
+            even_from_the_background(|| {
+                let _ = write_out(RESTORE_TITLE.as_bytes());
+                let _ = crossterm::terminal::disable_raw_mode();
+            });
         }
     }
 }
@@ -122,13 +124,36 @@ impl Drop for RawModeGuard {
 }
 
 fn restore_terminal() {
-    let rows = crossterm::terminal::size()
-        .map(|(_, rows)| rows)
-        .unwrap_or(24);
-    let mut out = std::io::stdout().lock();
-    let _ = write!(out, "{RESET_MODES}\x1b[{rows};1H\r\n");
-    let _ = out.flush();
-    let _ = crossterm::terminal::disable_raw_mode();
+    even_from_the_background(|| {
+        let rows = crossterm::terminal::size()
+            .map(|(_, rows)| rows)
+            .unwrap_or(24);
+        let mut out = std::io::stdout().lock();
+        let _ = write!(out, "{RESET_MODES}\x1b[{rows};1H\r\n");
+        let _ = out.flush();
+        let _ = crossterm::terminal::disable_raw_mode();
+    });
+}
+
+/// Runs `give_back` with SIGTTOU blocked on this thread. The terminal may be
+/// given back after the shell has taken it back: bash, hung up, hands its
+/// terminal to its own group before it exits, while we are still on our way
+/// out of a hangup. From the background, setting the modes (and writing, with
+/// `tostop`) raises SIGTTOU, and its stop is for good once the shell is gone:
+/// a CI run, and 2 of 25 tries of suspend, `fg`, then SIGHUP to the shell,
+/// left a client stopped with no parent. Blocked, the kernel lets both
+/// through; what they set is the shell's own modes.
+fn even_from_the_background(give_back: impl FnOnce()) {
+    use nix::sys::signal::{SigSet, SigmaskHow, Signal};
+    let mut ttou = SigSet::empty();
+    ttou.add(Signal::SIGTTOU);
+    let before = ttou.thread_swap_mask(SigmaskHow::SIG_BLOCK).ok();
+    give_back();
+    // Unblocked again: entering raw mode from the background must stop us,
+    // so that `fg` can continue the attach.
+    if let Some(before) = before {
+        let _ = before.thread_set_mask();
+    }
 }
 
 /// Once for the process, however many attaches (a suspend attaches again).
