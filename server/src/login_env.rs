@@ -9,9 +9,14 @@
 //! into a process with its own libc: the whole server crashed, seen with a uid
 //! not in `/etc/passwd` and `passwd: files systemd`. With both set here, the
 //! lookup never happens. The values are what the `files` source gives, else
-//! portable-pty's own fallbacks (`/` and `/bin/sh`).
+//! portable-pty's own fallbacks (`/` and `/bin/sh`): a user known only to
+//! another source (LDAP, sssd) whose environment lacks them gets those, where a
+//! dynamic build would have found the real ones. (Environments nearly always
+//! carry both: login, sshd, cron and systemd set them.)
 
 use std::path::Path;
+
+use anyhow::{bail, Result};
 
 /// Where `HOME` and `SHELL` come from when the environment lacks them.
 const PASSWD: &str = "/etc/passwd";
@@ -39,13 +44,15 @@ fn shell_for_this_user() -> String {
 }
 
 /// The `(name, value)` pairs to add to `env` so that it has a `HOME` and an
-/// executable `SHELL`; none when it has both already.
-pub fn missing(env: &[(String, String)]) -> Vec<(&'static str, String)> {
+/// executable `SHELL`; none when it has both already. An error where no shell
+/// can run at all (no `SHELL`, and not even `/bin/sh`): portable-pty would
+/// then ask the password database after all.
+pub fn missing(env: &[(String, String)]) -> Result<Vec<(&'static str, String)>> {
     let last = |key: &str| env.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v);
     let needs_home = last("HOME").is_none();
     let needs_shell = !last("SHELL").is_some_and(|shell| is_executable(shell));
     if !needs_home && !needs_shell {
-        return Vec::new();
+        return Ok(Vec::new());
     }
     let mut added = Vec::new();
     if needs_home {
@@ -55,9 +62,13 @@ pub fn missing(env: &[(String, String)]) -> Vec<(&'static str, String)> {
         added.push(("HOME", home.to_owned()));
     }
     if needs_shell {
-        added.push(("SHELL", shell_for_this_user()));
+        let shell = shell_for_this_user();
+        if !is_executable(&shell) {
+            bail!("no shell to put in SHELL: the environment has none that runs, and neither does {shell}; set SHELL");
+        }
+        added.push(("SHELL", shell));
     }
-    added
+    Ok(added)
 }
 
 /// The home directory and shell of `uid` in passwd-format `text`.
@@ -101,13 +112,13 @@ mod tests {
             ("HOME".to_owned(), "/somewhere".to_owned()),
             ("SHELL".to_owned(), "/bin/sh".to_owned()),
         ];
-        assert!(missing(&env).is_empty());
+        assert!(missing(&env).expect("a shell").is_empty());
     }
 
     #[test]
     fn fills_in_a_home_and_replaces_a_shell_that_cannot_run() {
         let env = vec![("SHELL".to_owned(), "/no/such/shell".to_owned())];
-        let added = missing(&env);
+        let added = missing(&env).expect("a shell");
         let keys: Vec<&str> = added.iter().map(|(k, _)| *k).collect();
         assert_eq!(keys, ["HOME", "SHELL"]);
         assert!(added.iter().all(|(_, v)| !v.is_empty()));

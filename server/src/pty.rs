@@ -58,7 +58,7 @@ pub fn spawn(req: &SpawnRequest, session_name: &str) -> Result<PtyProcess> {
         cmd.env(key, value);
     }
     // Before portable-pty asks the password database for them (login_env.rs).
-    for (key, value) in login_env::missing(&req.env) {
+    for (key, value) in login_env::missing(&req.env)? {
         cmd.env(key, value);
     }
     cmd.env("TERM", "xterm-256color");
