@@ -126,12 +126,6 @@ impl PtyFd {
         }
     }
 
-    /// Waits until there is something to read, and reads nothing: the next
-    /// `read_with` takes it.
-    pub async fn readable(&self) -> io::Result<()> {
-        self.fd.readable().await.map(drop)
-    }
-
     /// Writes all of `data`. While the program is not reading its input (the pty's
     /// input buffer is full), waits for room without blocking a thread.
     pub async fn write_all(&self, data: &[u8]) -> io::Result<()> {

@@ -107,52 +107,6 @@ fn a_client_stopped_from_elsewhere_gives_the_terminal_back_and_shows_the_session
     term.wait_for_text("[detached from ticker]");
 }
 
-/// SIGSTOP cannot be caught: the client stops without giving its terminal
-/// back. The shell in front reads the terminal from then on, so the server
-/// must neither take its keys nor draw over it, and on `fg` shows the session
-/// again.
-#[test]
-fn a_client_stopped_by_sigstop_leaves_its_shell_the_terminal_until_fg() {
-    let home = Home::new();
-    home.spawn("ticker", &["sh", "-c", TICKER]);
-    let mut term = job_control_shell(&home, &[]);
-    term.type_str(&format!("'{SYMP}' attach ticker\r"));
-    term.wait_for_text("tick-");
-    home.wait_clients("ticker", 1);
-    let client = attach_client_of(term.pid() as i32);
-
-    procfs::signal(client, Signal::SIGSTOP);
-    term.wait_for_text("Stopped");
-    // The shell reads this line, the session does not.
-    term.type_str("echo typed-$((1+1))-ahead\r");
-    term.wait_for_text("typed-2-ahead");
-    let at_answer = term.raw().len();
-    let from = last_tick(&home, "ticker");
-    wait_until("the session to print on", || {
-        last_tick(&home, "ticker") >= from + 5
-    });
-    assert_eq!(
-        ticks_in(&term.raw()[at_answer..]),
-        0,
-        "the session was drawn over the shell"
-    );
-    assert!(
-        !home.ok(&["capture", "ticker"]).contains("typed-"),
-        "keys typed to the shell went to the session"
-    );
-
-    term.type_str("fg\r");
-    let back = last_tick(&home, "ticker");
-    term.wait_for("the session shown again", |s| {
-        s.contents()
-            .lines()
-            .filter_map(|l| l.trim().strip_prefix("tick-")?.parse::<u64>().ok())
-            .any(|n| n > back)
-    });
-    term.type_bytes(b"\x1c");
-    term.wait_for_text("[detached from ticker]");
-}
-
 #[test]
 fn a_foreground_server_run_as_a_job_in_the_attaching_terminal_keeps_serving() {
     let home = Home::new();

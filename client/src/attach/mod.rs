@@ -196,15 +196,7 @@ async fn start(paths: &Paths, options: &AttachOptions, size: Size) -> Result<Sta
 
 /// What a signal means for an attach in progress: `Some` ends it.
 async fn on_signal(event: Event, conn: &mut Conn) -> Result<Option<Outcome>> {
-    if let Event::Continued = event {
-        // Stopped without our doing (SIGSTOP), the shell had the terminal and
-        // set its own modes: raw again. (Continued in the background, this
-        // stops us until `fg`, as it should.)
-        terminal::raw_again()?;
-    }
-    if let Event::Resized | Event::Continued = event {
-        // A resize, or a picture to draw whole again: the server redraws the
-        // client at every size it is told, the same one too.
+    if let Event::Resized = event {
         if let Some(size) = terminal_size() {
             conn.send(ClientMsg::Resize(size)).await?;
         }
@@ -217,7 +209,7 @@ async fn on_signal(event: Event, conn: &mut Conn) -> Result<Option<Outcome>> {
 /// SIGTSTP there too, and so do we).
 fn ends_attach(event: &Event) -> Option<Outcome> {
     match event {
-        Event::Resized | Event::Continued => None,
+        Event::Resized => None,
         Event::Stop => Some(Outcome::Hangup),
         Event::Suspend => signals::job_control().then_some(Outcome::Suspended),
     }

@@ -12,9 +12,6 @@ pub enum Event {
     /// Ctrl-Z from elsewhere (SIGTSTP): give the terminal back, stop, and attach
     /// again when continued.
     Suspend,
-    /// Continued (SIGCONT), after a stop we did not choose (SIGSTOP): the
-    /// shell had the terminal meanwhile and left it in its own modes.
-    Continued,
 }
 
 pub struct Signals {
@@ -22,7 +19,6 @@ pub struct Signals {
     hangup: Signal,
     terminate: Signal,
     suspend: Signal,
-    continued: Signal,
 }
 
 impl Signals {
@@ -32,7 +28,6 @@ impl Signals {
             hangup: signal(SignalKind::hangup())?,
             terminate: signal(SignalKind::terminate())?,
             suspend: signal(SignalKind::from_raw(nix::libc::SIGTSTP))?,
-            continued: signal(SignalKind::from_raw(nix::libc::SIGCONT))?,
         })
     }
 
@@ -43,7 +38,6 @@ impl Signals {
             _ = self.hangup.recv() => Event::Stop,
             _ = self.terminate.recv() => Event::Stop,
             _ = self.suspend.recv() => Event::Suspend,
-            _ = self.continued.recv() => Event::Continued,
         }
     }
 }

@@ -71,14 +71,6 @@ impl RawModeGuard {
     }
 }
 
-/// Raw mode once more, over modes someone else set meanwhile (the shell, while
-/// we were stopped): what is there now is saved as what to give back.
-pub fn raw_again() -> Result<()> {
-    crossterm::terminal::disable_raw_mode()?;
-    crossterm::terminal::enable_raw_mode()?;
-    Ok(())
-}
-
 /// Opens the terminal behind `fd` again: the same device, a file description of
 /// its own. (Not `/dev/tty`: that is an alias whose `st_rdev` names no particular
 /// terminal, so it cannot be matched to `fd`.)
