@@ -24,13 +24,13 @@ pub async fn serve(stream: UnixStream, server: Arc<Server>, conn_id: u64) {
     let span = tracing::info_span!("conn", id = conn_id);
     async move {
         // Asked here: the socket below no longer has tokio's `peer_cred`.
-        let peer_uid = stream.peer_cred().map(|peer| peer.uid());
+        let peer = stream.peer_cred().map(|peer| (peer.uid(), peer.pid()));
         let stream = match Socket::new(stream) {
             Ok(stream) => stream,
             Err(err) => return tracing::warn!("cannot watch a connection: {err}"),
         };
         let mut conn = Framed::new(stream, FrameCodec::default());
-        if let Err(err) = handle(&mut conn, peer_uid, &server).await {
+        if let Err(err) = handle(&mut conn, peer, &server).await {
             tracing::debug!("request failed: {err:#}");
             // The peer may be gone already; then there is nobody to tell.
             let message = format!("{err:#}").replace('\n', " ");
@@ -49,12 +49,13 @@ async fn next(conn: &mut Conn) -> Result<ClientMsg> {
     }
 }
 
+/// `peer`: the connecting process's uid and pid.
 async fn handle(
     conn: &mut Conn,
-    peer_uid: std::io::Result<u32>,
+    peer: std::io::Result<(u32, Option<i32>)>,
     server: &Arc<Server>,
 ) -> Result<()> {
-    let peer_uid = peer_uid?;
+    let (peer_uid, peer_pid) = peer?;
     let own_uid = nix::unistd::getuid().as_raw();
     if peer_uid != own_uid {
         tracing::warn!(peer_uid, "refused a peer of another user");
@@ -111,7 +112,7 @@ async fn handle(
             // Taken whatever happens next, so a refused attach closes them at once.
             let fds = conn.get_mut().take_fds();
             let session = registry.live(&name)?;
-            let terminal = attach::Terminal::new(fds, detach_key.as_deref())?;
+            let terminal = attach::Terminal::new(fds, detach_key.as_deref(), peer_pid)?;
             let span = tracing::info_span!("attach", session = %name, read_only, terminal = true);
             attach::run(conn, session, read_only, size, Some(terminal))
                 .instrument(span)

@@ -93,11 +93,33 @@ impl PtyFd {
     pub async fn read_with<R>(
         &self,
         consume: impl FnOnce(&[u8]) -> R,
-        mut on_empty: impl FnMut(),
+        on_empty: impl FnMut(),
     ) -> io::Result<Option<R>> {
+        // Never refused: `may_read` always says yes.
+        self.read_if(consume, on_empty, || true)
+            .await
+            .unwrap_or(Ok(None))
+    }
+
+    /// `read_with`, asking `may_read` each time the fd turns readable, right
+    /// before each read: `None` as soon as it says no, with nothing read and the
+    /// readiness kept for the next call. (Asked once before a read that then
+    /// waits on its own, it would let through whatever came after.)
+    pub async fn read_if<R>(
+        &self,
+        consume: impl FnOnce(&[u8]) -> R,
+        mut on_empty: impl FnMut(),
+        may_read: impl Fn() -> bool,
+    ) -> Option<io::Result<Option<R>>> {
         let mut consume = Some(consume);
         loop {
-            let mut ready = self.fd.readable().await?;
+            let mut ready = match self.fd.readable().await {
+                Ok(ready) => ready,
+                Err(err) => return Some(Err(err)),
+            };
+            if !may_read() {
+                return None;
+            }
             let outcome = read_buffer::with(READ_SIZE, |buf| {
                 let read = ready.try_io(|fd| {
                     nix::unistd::read(fd.get_ref().as_fd(), buf).map_err(io::Error::from)
@@ -120,7 +142,7 @@ impl PtyFd {
                 }
             });
             match outcome {
-                Some(outcome) => return outcome,
+                Some(outcome) => return Some(outcome),
                 None => on_empty(),
             }
         }

@@ -107,6 +107,140 @@ fn a_client_stopped_from_elsewhere_gives_the_terminal_back_and_shows_the_session
     term.wait_for_text("[detached from ticker]");
 }
 
+/// SIGSTOP cannot be caught: the client stops without giving its terminal
+/// back. The shell in front reads the terminal from then on, so the server
+/// must neither take its keys nor draw over it, and on `fg` shows the session
+/// again.
+#[test]
+fn a_client_stopped_by_sigstop_leaves_its_shell_the_terminal_until_fg() {
+    let home = Home::new();
+    home.spawn("ticker", &["sh", "-c", TICKER]);
+    let mut term = job_control_shell(&home, &[]);
+    term.type_str(&format!("'{SYMP}' attach ticker\r"));
+    term.wait_for_text("tick-");
+    home.wait_clients("ticker", 1);
+    let client = attach_client_of(term.pid() as i32);
+
+    procfs::signal(client, Signal::SIGSTOP);
+    term.wait_for_text("Stopped");
+    // The shell reads this line, the session does not.
+    term.type_str("echo typed-$((1+1))-ahead\r");
+    term.wait_for_text("typed-2-ahead");
+    let at_answer = term.raw().len();
+    let from = last_tick(&home, "ticker");
+    wait_until("the session to print on", || {
+        last_tick(&home, "ticker") >= from + 5
+    });
+    assert_eq!(
+        ticks_in(&term.raw()[at_answer..]),
+        0,
+        "the session was drawn over the shell"
+    );
+    assert!(
+        !home.ok(&["capture", "ticker"]).contains("typed-"),
+        "keys typed to the shell went to the session"
+    );
+
+    term.type_str("fg\r");
+    let back = last_tick(&home, "ticker");
+    term.wait_for("the session shown again", |s| {
+        s.contents()
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("tick-")?.parse::<u64>().ok())
+            .any(|n| n > back)
+    });
+
+    // Again: after a `fg` the server waits for keys, and must still not read
+    // the shell's once the client stops a second time.
+    procfs::signal(client, Signal::SIGSTOP);
+    wait_until("the shell in front again", || {
+        procfs::stat_field(client, 8) != procfs::stat_field(client, 5)
+    });
+    term.type_str("echo again-$((2+2))-ahead\r");
+    term.wait_for_text("again-4-ahead");
+    assert!(
+        !home.ok(&["capture", "ticker"]).contains("again-"),
+        "keys typed to the shell after a second stop went to the session"
+    );
+    term.type_str("fg\r");
+    home.wait_clients("ticker", 1);
+    term.type_bytes(b"\x1c");
+    term.wait_for_text("[detached from ticker]");
+}
+
+/// Continued in the background (`kill -CONT`, or `kill %1`, which sends
+/// SIGCONT after SIGTERM), a client stopped by SIGSTOP must not take raw mode
+/// back: from the background that stops it again (SIGTTOU), and a SIGTERM
+/// would then wait for ever.
+#[test]
+fn a_client_continued_in_the_background_still_ends_on_sigterm() {
+    let home = Home::new();
+    home.spawn("ticker", &["sh", "-c", TICKER]);
+    let mut term = job_control_shell(&home, &[]);
+    term.type_str(&format!("'{SYMP}' attach ticker\r"));
+    term.wait_for_text("tick-");
+    home.wait_clients("ticker", 1);
+    let client = attach_client_of(term.pid() as i32);
+
+    procfs::signal(client, Signal::SIGSTOP);
+    term.wait_for_text("Stopped");
+    procfs::signal(client, Signal::SIGCONT);
+    wait_until("the client running", || procfs::state(client) != Some('T'));
+    procfs::signal(client, Signal::SIGTERM);
+    wait_until("the client to end", || !procfs::alive(client));
+}
+
+/// A session leader that ignores SIGHUP (`trap '' HUP`) leaves the client
+/// unsignalled when the terminal hangs up: the attach must still end, on the
+/// hang-up the server reads from the terminal.
+const HANGUP_IGNORING_LEADER: &str = r#"
+import os, sys, fcntl, termios, select, time
+symp, name = sys.argv[1], sys.argv[2]
+master, slave = os.openpty()
+child = os.fork()
+if child == 0:
+    os.setsid()
+    fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+    for fd in (0, 1, 2):
+        os.dup2(slave, fd)
+    os.close(master)
+    os.execvp("sh", ["sh", "-c", "trap '' HUP; \"$0\" attach \"$1\"; exit 0", symp, name])
+os.close(slave)
+seen = b""
+deadline = time.time() + 20
+while b"QUIET-SESSION" not in seen and time.time() < deadline:
+    if select.select([master], [], [], 0.1)[0]:
+        try:
+            seen += os.read(master, 65536)
+        except OSError:
+            break
+time.sleep(0.3)
+os.close(master)
+os.waitpid(child, 0)
+"#;
+
+#[test]
+fn an_attach_ends_when_its_terminal_hangs_up_under_a_leader_ignoring_sighup() {
+    let home = Home::new();
+    home.spawn("quiet", &["sh", "-c", "echo QUIET-SESSION; exec cat"]);
+    let leader = crate::harness::script(&home, "leader.py", HANGUP_IGNORING_LEADER);
+    let mut run = std::process::Command::new(crate::harness::python())
+        .arg(&leader)
+        .args([SYMP, "quiet"])
+        .env("SYMP_HOME", home.path())
+        .env("TERM", "xterm-256color")
+        .env_remove("SYMP_SESSION")
+        .spawn()
+        .expect("run the leader");
+    home.wait_clients("quiet", 1);
+    // The leader closes the terminal, then waits for its shell to end.
+    wait_until("the attach to end", || {
+        home.session("quiet")["clients"] == 0
+    });
+    let status = run.wait().expect("the leader");
+    assert!(status.success(), "{status:?}");
+}
+
 #[test]
 fn a_foreground_server_run_as_a_job_in_the_attaching_terminal_keeps_serving() {
     let home = Home::new();

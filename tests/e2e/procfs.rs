@@ -38,7 +38,7 @@ fn pids() -> Vec<i32> {
 }
 
 /// Field `n` (numbered as in proc(5)) of /proc/PID/stat, from the state (3) on.
-fn stat_field(pid: i32, n: usize) -> Option<i32> {
+pub fn stat_field(pid: i32, n: usize) -> Option<i32> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     stat[stat.rfind(')')? + 1..]
         .split_whitespace()

@@ -196,7 +196,19 @@ async fn start(paths: &Paths, options: &AttachOptions, size: Size) -> Result<Sta
 
 /// What a signal means for an attach in progress: `Some` ends it.
 async fn on_signal(event: Event, conn: &mut Conn) -> Result<Option<Outcome>> {
-    if let Event::Resized = event {
+    let in_front =
+        || nix::unistd::tcgetpgrp(std::io::stdin()).is_ok_and(|g| g == nix::unistd::getpgrp());
+    if let Event::Continued = event {
+        // Continued in the background (`bg`, or `kill %1` sending SIGCONT
+        // after its signal): nothing to do until `fg` continues us again.
+        if !in_front() {
+            return Ok(None);
+        }
+        terminal::raw_again()?;
+    }
+    if let Event::Resized | Event::Continued = event {
+        // A resize, or a picture to draw whole again: the server redraws the
+        // client at every size it is told, the same one too.
         if let Some(size) = terminal_size() {
             conn.send(ClientMsg::Resize(size)).await?;
         }
@@ -209,7 +221,7 @@ async fn on_signal(event: Event, conn: &mut Conn) -> Result<Option<Outcome>> {
 /// SIGTSTP there too, and so do we).
 fn ends_attach(event: &Event) -> Option<Outcome> {
     match event {
-        Event::Resized => None,
+        Event::Resized | Event::Continued => None,
         Event::Stop => Some(Outcome::Hangup),
         Event::Suspend => signals::job_control().then_some(Outcome::Suspended),
     }

@@ -12,6 +12,9 @@ pub enum Event {
     /// Ctrl-Z from elsewhere (SIGTSTP): give the terminal back, stop, and attach
     /// again when continued.
     Suspend,
+    /// Continued (SIGCONT), after a stop we did not choose (SIGSTOP): the
+    /// shell had the terminal meanwhile and left it in its own modes.
+    Continued,
 }
 
 pub struct Signals {
@@ -19,6 +22,7 @@ pub struct Signals {
     hangup: Signal,
     terminate: Signal,
     suspend: Signal,
+    continued: Signal,
 }
 
 impl Signals {
@@ -28,6 +32,7 @@ impl Signals {
             hangup: signal(SignalKind::hangup())?,
             terminate: signal(SignalKind::terminate())?,
             suspend: signal(SignalKind::from_raw(nix::libc::SIGTSTP))?,
+            continued: signal(SignalKind::from_raw(nix::libc::SIGCONT))?,
         })
     }
 
@@ -38,6 +43,7 @@ impl Signals {
             _ = self.hangup.recv() => Event::Stop,
             _ = self.terminate.recv() => Event::Stop,
             _ = self.suspend.recv() => Event::Suspend,
+            _ = self.continued.recv() => Event::Continued,
         }
     }
 }

@@ -71,6 +71,15 @@ impl RawModeGuard {
     }
 }
 
+/// Raw mode once more, over modes someone else set meanwhile (the shell, while
+/// we were stopped): the modes saved on the way in are put back first, and
+/// stay what is given back at the end.
+pub fn raw_again() -> Result<()> {
+    crossterm::terminal::disable_raw_mode()?;
+    crossterm::terminal::enable_raw_mode()?;
+    Ok(())
+}
+
 /// Opens the terminal behind `fd` again: the same device, a file description of
 /// its own. (Not `/dev/tty`: that is an alias whose `st_rdev` names no particular
 /// terminal, so it cannot be matched to `fd`.)

@@ -9,10 +9,10 @@
 //! and sends its keys as `Input`.
 
 pub mod detach_key;
+mod holder;
 pub mod replies;
 mod terminal;
 
-use std::os::fd::OwnedFd;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -87,7 +87,7 @@ where
         resize(&session, size).await;
     }
     let (client_size_tx, client_size_rx) = watch::channel(size);
-    let screen = terminal.as_ref().map(|t| t.output());
+    let screen = terminal.as_ref();
     let keys = async {
         match &terminal {
             Some(terminal) => terminal.read_keys(&session, id, read_only).await,
@@ -172,7 +172,7 @@ fn redraw(session: &Session, client: Size, replay: usize) -> (Mode, Vec<u8>) {
 async fn stream_output<W>(
     session: &Session,
     sink: &mut W,
-    screen: Option<&OwnedFd>,
+    screen: Option<&Terminal>,
     mut client_size: watch::Receiver<Size>,
 ) -> Result<()>
 where
@@ -190,9 +190,21 @@ where
         sink,
         screen,
         last: Instant::now(),
+        owes_redraw: false,
     };
     frames.send(ServerMsg::Snapshot(snapshot.into())).await?;
     loop {
+        if let (true, Some(terminal)) = (frames.owes_redraw, frames.screen) {
+            // The client let go of its terminal (stopped, its shell in front)
+            // and what was not drawn meanwhile is lost: draw it whole once the
+            // client has it back.
+            terminal.until_held().await;
+            frames.owes_redraw = false;
+            let (new_mode, bytes) = redraw(session, *client_size.borrow(), 0);
+            mode = new_mode;
+            frames.send(ServerMsg::Snapshot(bytes.into())).await?;
+            continue;
+        }
         // During a burst of output, one frame per interval; never held
         // once the program has ended: the last of its output goes out.
         let hold_until = frames.last + BURST_FRAME_INTERVAL;
@@ -286,8 +298,10 @@ where
 struct Frames<'a, W> {
     sink: &'a mut W,
     /// The client's terminal, where the picture goes when the client handed it over.
-    screen: Option<&'a OwnedFd>,
+    screen: Option<&'a Terminal>,
     last: Instant,
+    /// A picture was not drawn: the client did not hold its terminal.
+    owes_redraw: bool,
 }
 
 impl<W> Frames<'_, W>
@@ -296,8 +310,11 @@ where
 {
     async fn send(&mut self, msg: ServerMsg) -> Result<()> {
         match (self.screen, msg) {
+            (Some(screen), ServerMsg::Output(_) | ServerMsg::Snapshot(_)) if !screen.held() => {
+                self.owes_redraw = true;
+            }
             (Some(screen), ServerMsg::Output(bytes) | ServerMsg::Snapshot(bytes)) => {
-                pty_fd::write_all(screen, &bytes).await?
+                pty_fd::write_all(screen.output(), &bytes).await?
             }
             (_, msg) => self.sink.send(msg).await?,
         }

@@ -14,6 +14,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::detach_key::{DetachFilter, DetachKey, KeyAction, DOUBLE_PRESS_WINDOW_MS};
+use super::holder::Holder;
 use super::{replies, took_input, End};
 use crate::clients::ClientId;
 use crate::pty_fd::{self, PtyFd};
@@ -24,12 +25,28 @@ use crate::session::Session;
 /// waits, as it would for a program in a terminal of its own.
 const MAX_UNSENT: usize = 1024 * 1024;
 
+/// How often a client that lost its terminal (stopped, its shell in front) is
+/// asked whether it has it back.
+const AWAY_CHECK: Duration = Duration::from_millis(100);
+
 pub struct Terminal {
     keys: PtyFd,
     /// Written to only, and watched only while a write waits for room: a
     /// registration for reading would raise an event at every key typed.
     output: OwnedFd,
     detach_key: DetachKey,
+    /// The client, to tell whether it still holds the terminal; `None` where
+    /// that cannot be told (then it is taken to).
+    holder: Option<Holder>,
+}
+
+/// What reading the terminal gave.
+enum Keys {
+    Read(Vec<u8>),
+    /// Hung up (EOF or EIO): the terminal is gone.
+    Gone,
+    /// The client does not hold its terminal (stopped): its shell reads it now.
+    Away,
 }
 
 impl Terminal {
@@ -37,7 +54,8 @@ impl Terminal {
     /// opened for keys, then for output. The client opened them afresh, so they
     /// are not its shell's file descriptions and can be made non-blocking. Must be
     /// called inside the runtime.
-    pub fn new(fds: Vec<OwnedFd>, detach_key: Option<&str>) -> Result<Self> {
+    /// `client`: the attaching process, whose hold on the terminal is watched.
+    pub fn new(fds: Vec<OwnedFd>, detach_key: Option<&str>, client: Option<i32>) -> Result<Self> {
         let detach_key = match detach_key {
             Some(text) => DetachKey::parse(text)?,
             None => DetachKey::default(),
@@ -56,16 +74,44 @@ impl Terminal {
             bail!("this is the server's own controlling terminal; it cannot draw there");
         }
         pty_fd::set_nonblocking(&output).context("cannot use the client's terminal")?;
+        let holder = Holder::of(client, &output);
         Ok(Self {
             keys: PtyFd::from_terminal(keys).context("cannot watch the client's terminal")?,
             output,
             detach_key,
+            holder,
         })
     }
 
     /// Where the viewer's picture goes.
     pub fn output(&self) -> &OwnedFd {
         &self.output
+    }
+
+    /// Whether the client still holds its terminal: not while it is stopped
+    /// and its shell is in front, when drawing there would draw over the shell.
+    pub fn held(&self) -> bool {
+        self.holder.as_ref().is_none_or(Holder::holds)
+    }
+
+    /// Waits until the client holds its terminal again.
+    pub async fn until_held(&self) {
+        while !self.held() {
+            tokio::time::sleep(AWAY_CHECK).await;
+        }
+    }
+
+    /// The next keys typed, read only while the client holds the terminal:
+    /// otherwise they are its shell's.
+    async fn next_keys(&self) -> Keys {
+        // Asked afresh before every read: a cached yes would take keys typed
+        // to the shell right after it took the terminal back.
+        let held_now = || self.holder.as_ref().is_none_or(Holder::holds_now);
+        match self.keys.read_if(<[u8]>::to_vec, || {}, held_now).await {
+            None => Keys::Away,
+            Some(Ok(Some(bytes))) => Keys::Read(bytes),
+            Some(Ok(None) | Err(_)) => Keys::Gone,
+        }
     }
 
     /// Reads keys until the detach key, or until the terminal goes away. Keys go
@@ -83,6 +129,7 @@ impl Terminal {
         let mut filter = DetachFilter::new(self.detach_key.clone());
         let mut window_ends: Option<Instant> = None;
         let mut queue = KeyQueue::new(session);
+        let mut away = false;
         loop {
             let window = async {
                 match window_ends {
@@ -93,11 +140,18 @@ impl Terminal {
             let room_for_keys = queue.unsent.len() < MAX_UNSENT;
             queue.notice_drained();
             let bytes = tokio::select! {
-                read = self.keys.read_with(<[u8]>::to_vec, || {}), if room_for_keys => match read {
-                    Ok(Some(bytes)) => bytes,
-                    // Hung up (EOF or EIO): the terminal is gone.
-                    Ok(None) | Err(_) => return End::Gone,
+                read = self.next_keys(), if room_for_keys && !away => match read {
+                    Keys::Read(bytes) => bytes,
+                    Keys::Gone => return End::Gone,
+                    Keys::Away => {
+                        away = true;
+                        continue;
+                    }
                 },
+                () = tokio::time::sleep(AWAY_CHECK), if away => {
+                    away = !self.held();
+                    continue;
+                }
                 room = room(&mut queue.asking, session), if !queue.unsent.is_empty() && queue.may_ask() => {
                     queue.send(room);
                     continue;
