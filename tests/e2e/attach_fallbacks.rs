@@ -190,6 +190,34 @@ fn a_client_continued_in_the_background_still_ends_on_sigterm() {
     wait_until("the client to end", || !procfs::alive(client));
 }
 
+/// Stopped by SIGSTOP, continued in the background (`bg`), then brought to
+/// the front: `fg` on a running job sends no SIGCONT, yet the client must
+/// take raw mode back, or the detach key is the terminal's SIGQUIT.
+#[test]
+fn a_client_stopped_then_sent_to_the_background_and_back_detaches_as_usual() {
+    let home = Home::new();
+    home.spawn("quiet", &["sh", "-c", "echo QUIET-HERE; exec cat"]);
+    let mut term = job_control_shell(&home, &[]);
+    term.type_str(&format!("'{SYMP}' attach quiet\r"));
+    term.wait_for_text("QUIET-HERE");
+    home.wait_clients("quiet", 1);
+    let client = attach_client_of(term.pid() as i32);
+
+    procfs::signal(client, Signal::SIGSTOP);
+    term.wait_for_text("Stopped");
+    term.type_str("bg\r");
+    wait_until("the client running", || procfs::state(client) != Some('T'));
+    term.type_str("fg\r");
+    wait_until("the client in front", || {
+        procfs::stat_field(client, 8) == procfs::stat_field(client, 5)
+    });
+    // A key without Enter reaches the session only in raw mode.
+    term.type_str("raw-again");
+    home.wait_screen("quiet", "raw-again");
+    term.type_bytes(b"\x1c");
+    term.wait_for_text("[detached from quiet]");
+}
+
 /// A session leader that ignores SIGHUP (`trap '' HUP`) leaves the client
 /// unsignalled when the terminal hangs up: the attach must still end, on the
 /// hang-up the server reads from the terminal.

@@ -196,14 +196,9 @@ async fn start(paths: &Paths, options: &AttachOptions, size: Size) -> Result<Sta
 
 /// What a signal means for an attach in progress: `Some` ends it.
 async fn on_signal(event: Event, conn: &mut Conn) -> Result<Option<Outcome>> {
-    let in_front =
-        || nix::unistd::tcgetpgrp(std::io::stdin()).is_ok_and(|g| g == nix::unistd::getpgrp());
     if let Event::Continued = event {
-        // Continued in the background (`bg`, or `kill %1` sending SIGCONT
-        // after its signal): nothing to do until `fg` continues us again.
-        if !in_front() {
-            return Ok(None);
-        }
+        // In front again after a stop we did not choose: the shell's modes
+        // are on the terminal.
         terminal::raw_again()?;
     }
     if let Event::Resized | Event::Continued = event {

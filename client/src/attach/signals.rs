@@ -1,6 +1,8 @@
 //! The signals an attached client acts on, installed before its terminal goes
 //! raw: from then on, each one ends in the terminal given back as it was.
 
+use std::time::Duration;
+
 use anyhow::Result;
 use tokio::signal::unix::{signal, Signal, SignalKind};
 
@@ -13,9 +15,14 @@ pub enum Event {
     /// again when continued.
     Suspend,
     /// Continued (SIGCONT), after a stop we did not choose (SIGSTOP): the
-    /// shell had the terminal meanwhile and left it in its own modes.
+    /// shell had the terminal meanwhile and left it in its own modes. Said
+    /// only once we are in front of the terminal again.
     Continued,
 }
+
+/// How often a client continued in the background looks whether it is in
+/// front yet.
+const FRONT_CHECK: Duration = Duration::from_millis(50);
 
 pub struct Signals {
     window_change: Signal,
@@ -23,6 +30,9 @@ pub struct Signals {
     terminate: Signal,
     suspend: Signal,
     continued: Signal,
+    /// Continued in the background: `Continued` is owed for when we are in
+    /// front (`fg` on a running job sends no SIGCONT, so we look).
+    owes_continued: bool,
 }
 
 impl Signals {
@@ -33,17 +43,30 @@ impl Signals {
             terminate: signal(SignalKind::terminate())?,
             suspend: signal(SignalKind::from_raw(nix::libc::SIGTSTP))?,
             continued: signal(SignalKind::from_raw(nix::libc::SIGCONT))?,
+            owes_continued: false,
         })
     }
 
     /// The next signal. Cancel-safe.
     pub async fn next(&mut self) -> Event {
-        tokio::select! {
-            _ = self.window_change.recv() => Event::Resized,
-            _ = self.hangup.recv() => Event::Stop,
-            _ = self.terminate.recv() => Event::Stop,
-            _ = self.suspend.recv() => Event::Suspend,
-            _ = self.continued.recv() => Event::Continued,
+        loop {
+            let event = tokio::select! {
+                _ = self.window_change.recv() => Event::Resized,
+                _ = self.hangup.recv() => Event::Stop,
+                _ = self.terminate.recv() => Event::Stop,
+                _ = self.suspend.recv() => Event::Suspend,
+                _ = self.continued.recv() => Event::Continued,
+                () = tokio::time::sleep(FRONT_CHECK), if self.owes_continued => Event::Continued,
+            };
+            if let Event::Continued = event {
+                // Continued in the background (`bg`, `kill -CONT`, `kill %1`):
+                // raw mode from there would stop us again (SIGTTOU).
+                self.owes_continued = !in_front();
+                if self.owes_continued {
+                    continue;
+                }
+            }
+            return event;
         }
     }
 }
@@ -57,4 +80,9 @@ pub fn job_control() -> bool {
     let same_session = getsid(Some(parent)).ok() == getsid(None).ok();
     let other_group = getpgid(Some(parent)).is_ok_and(|group| group != getpgrp());
     same_session && other_group
+}
+
+/// Whether this process group is in front of its terminal.
+fn in_front() -> bool {
+    nix::unistd::tcgetpgrp(std::io::stdin()).is_ok_and(|group| group == nix::unistd::getpgrp())
 }
