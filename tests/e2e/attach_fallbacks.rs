@@ -63,15 +63,52 @@ fn attach_client_of(shell: i32) -> i32 {
         .expect("the attach client")
 }
 
+/// `symp attach NAME` typed into a job-control shell, once `marker` is on the
+/// screen and the server counts the client; the terminal and the client's pid.
+fn attached_from_a_shell(home: &Home, name: &str, marker: &str) -> (Term, i32) {
+    let mut term = job_control_shell(home, &[]);
+    term.type_str(&format!("'{SYMP}' attach {name}\r"));
+    term.wait_for_text(marker);
+    home.wait_clients(name, 1);
+    let client = attach_client_of(term.pid() as i32);
+    (term, client)
+}
+
+/// The ticker prints on, and nothing of it reached the terminal after `from`
+/// (its raw output's length then), nor did the line `typed-...` typed to the
+/// shell reach the session.
+fn the_shell_has_the_terminal(home: &Home, term: &Term, from: usize) {
+    let tick = last_tick(home, "ticker");
+    wait_until("the session to print on", || {
+        last_tick(home, "ticker") >= tick + 5
+    });
+    assert_eq!(
+        ticks_in(&term.raw()[from..]),
+        0,
+        "the session was drawn over the shell"
+    );
+    assert!(
+        !home.ok(&["capture", "ticker"]).contains("typed-"),
+        "keys typed to the shell went to the session"
+    );
+}
+
+/// The ticker's newer lines drawn in the terminal again.
+fn shown_again(home: &Home, term: &Term) {
+    let back = last_tick(home, "ticker");
+    term.wait_for("the session shown again", |s| {
+        s.contents()
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("tick-")?.parse::<u64>().ok())
+            .any(|n| n > back)
+    });
+}
+
 #[test]
 fn a_client_stopped_from_elsewhere_gives_the_terminal_back_and_shows_the_session_again_on_fg() {
     let home = Home::new();
     home.spawn("ticker", &["sh", "-c", TICKER]);
-    let mut term = job_control_shell(&home, &[]);
-    term.type_str(&format!("'{SYMP}' attach ticker\r"));
-    term.wait_for_text("tick-");
-    home.wait_clients("ticker", 1);
-    let client = attach_client_of(term.pid() as i32);
+    let (mut term, client) = attached_from_a_shell(&home, "ticker", "tick-");
 
     procfs::signal(client, Signal::SIGTSTP);
     term.wait_for_text("Stopped");
@@ -80,29 +117,11 @@ fn a_client_stopped_from_elsewhere_gives_the_terminal_back_and_shows_the_session
     // The shell has its terminal back: it reads this line, the session does not.
     term.type_str("echo typed-$((1+1))-ahead\r");
     term.wait_for_text("typed-2-ahead");
-    let from = last_tick(&home, "ticker");
-    wait_until("the session to print on", || {
-        last_tick(&home, "ticker") >= from + 5
-    });
-    assert_eq!(
-        ticks_in(&term.raw()[at_stop..]),
-        0,
-        "the session was drawn over the shell"
-    );
-    assert!(
-        !home.ok(&["capture", "ticker"]).contains("typed-"),
-        "keys typed to the shell went to the session"
-    );
+    the_shell_has_the_terminal(&home, &term, at_stop);
 
     term.type_str("fg\r");
     home.wait_clients("ticker", 1);
-    let back = last_tick(&home, "ticker");
-    term.wait_for("the session shown again", |s| {
-        s.contents()
-            .lines()
-            .filter_map(|l| l.trim().strip_prefix("tick-")?.parse::<u64>().ok())
-            .any(|n| n > back)
-    });
+    shown_again(&home, &term);
     term.type_bytes(b"\x1c");
     term.wait_for_text("[detached from ticker]");
 }
@@ -115,11 +134,7 @@ fn a_client_stopped_from_elsewhere_gives_the_terminal_back_and_shows_the_session
 fn a_client_stopped_by_sigstop_leaves_its_shell_the_terminal_until_fg() {
     let home = Home::new();
     home.spawn("ticker", &["sh", "-c", TICKER]);
-    let mut term = job_control_shell(&home, &[]);
-    term.type_str(&format!("'{SYMP}' attach ticker\r"));
-    term.wait_for_text("tick-");
-    home.wait_clients("ticker", 1);
-    let client = attach_client_of(term.pid() as i32);
+    let (mut term, client) = attached_from_a_shell(&home, "ticker", "tick-");
 
     procfs::signal(client, Signal::SIGSTOP);
     term.wait_for_text("Stopped");
@@ -127,28 +142,10 @@ fn a_client_stopped_by_sigstop_leaves_its_shell_the_terminal_until_fg() {
     term.type_str("echo typed-$((1+1))-ahead\r");
     term.wait_for_text("typed-2-ahead");
     let at_answer = term.raw().len();
-    let from = last_tick(&home, "ticker");
-    wait_until("the session to print on", || {
-        last_tick(&home, "ticker") >= from + 5
-    });
-    assert_eq!(
-        ticks_in(&term.raw()[at_answer..]),
-        0,
-        "the session was drawn over the shell"
-    );
-    assert!(
-        !home.ok(&["capture", "ticker"]).contains("typed-"),
-        "keys typed to the shell went to the session"
-    );
+    the_shell_has_the_terminal(&home, &term, at_answer);
 
     term.type_str("fg\r");
-    let back = last_tick(&home, "ticker");
-    term.wait_for("the session shown again", |s| {
-        s.contents()
-            .lines()
-            .filter_map(|l| l.trim().strip_prefix("tick-")?.parse::<u64>().ok())
-            .any(|n| n > back)
-    });
+    shown_again(&home, &term);
 
     // Again: after a `fg` the server waits for keys, and must still not read
     // the shell's once the client stops a second time.
@@ -176,11 +173,7 @@ fn a_client_stopped_by_sigstop_leaves_its_shell_the_terminal_until_fg() {
 fn a_client_continued_in_the_background_still_ends_on_sigterm() {
     let home = Home::new();
     home.spawn("ticker", &["sh", "-c", TICKER]);
-    let mut term = job_control_shell(&home, &[]);
-    term.type_str(&format!("'{SYMP}' attach ticker\r"));
-    term.wait_for_text("tick-");
-    home.wait_clients("ticker", 1);
-    let client = attach_client_of(term.pid() as i32);
+    let (term, client) = attached_from_a_shell(&home, "ticker", "tick-");
 
     procfs::signal(client, Signal::SIGSTOP);
     term.wait_for_text("Stopped");
@@ -197,11 +190,7 @@ fn a_client_continued_in_the_background_still_ends_on_sigterm() {
 fn a_client_stopped_then_sent_to_the_background_and_back_detaches_as_usual() {
     let home = Home::new();
     home.spawn("quiet", &["sh", "-c", "echo QUIET-HERE; exec cat"]);
-    let mut term = job_control_shell(&home, &[]);
-    term.type_str(&format!("'{SYMP}' attach quiet\r"));
-    term.wait_for_text("QUIET-HERE");
-    home.wait_clients("quiet", 1);
-    let client = attach_client_of(term.pid() as i32);
+    let (mut term, client) = attached_from_a_shell(&home, "quiet", "QUIET-HERE");
 
     procfs::signal(client, Signal::SIGSTOP);
     term.wait_for_text("Stopped");
