@@ -148,8 +148,8 @@ impl Terminal {
                         continue;
                     }
                 },
-                () = tokio::time::sleep(AWAY_CHECK), if away => {
-                    away = !self.held();
+                () = self.until_held(), if away => {
+                    away = false;
                     continue;
                 }
                 room = room(&mut queue.asking, session), if !queue.unsent.is_empty() && queue.may_ask() => {
