@@ -288,18 +288,12 @@ fn a_foreground_server_run_as_a_job_in_the_attaching_terminal_keeps_serving() {
 /// work, but the device cannot be opened again (0620 root:tty). Needs root.
 #[test]
 fn attach_works_in_a_terminal_it_may_not_open_again() {
-    if !nix::unistd::getuid().is_root() {
-        eprintln!("skipped: needs root to switch users");
+    if !crate::harness::can_switch_users() {
         return;
     }
     let home = Home::new();
     let nobody = 65534;
-    nix::unistd::chown(
-        home.path(),
-        Some(nix::unistd::Uid::from_raw(nobody)),
-        Some(nix::unistd::Gid::from_raw(nobody)),
-    )
-    .expect("chown");
+    crate::harness::hand_over(home.path(), nobody);
     let script = format!(
         "'{SYMP}' spawn --name t -- sh -c 'echo HELLO-THERE; read line; echo \"got:$line\"; exec sleep 100' >/dev/null; \
          '{SYMP}' attach t; echo \"[back rc=$?]\"; exec sleep 100"
@@ -482,17 +476,11 @@ fn clients_as_nobody(home: &Home, name: &str) -> u64 {
 /// same reader, or a second one loses what the first takes. Needs root.
 #[test]
 fn after_a_resume_the_framed_client_loses_no_keys() {
-    if !nix::unistd::getuid().is_root() {
-        eprintln!("skipped: needs root to switch users");
+    if !crate::harness::can_switch_users() {
         return;
     }
     let home = Home::new();
-    nix::unistd::chown(
-        home.path(),
-        Some(nix::unistd::Uid::from_raw(65534)),
-        Some(nix::unistd::Gid::from_raw(65534)),
-    )
-    .expect("chown");
+    crate::harness::hand_over(home.path(), 65534);
     as_nobody(
         &home,
         &[

@@ -23,6 +23,27 @@ pub fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
     }
 }
 
+/// Whether this test may switch users (it runs as root); says it is skipped
+/// otherwise.
+pub fn can_switch_users() -> bool {
+    let root = nix::unistd::geteuid().is_root();
+    if !root {
+        eprintln!("skipped: needs root to switch users");
+    }
+    root
+}
+
+/// Hands `dir` to user and group `id` (root only), so a symp run as that user
+/// can keep its home there.
+pub fn hand_over(dir: &Path, id: u32) {
+    nix::unistd::chown(
+        dir,
+        Some(nix::unistd::Uid::from_raw(id)),
+        Some(nix::unistd::Gid::from_raw(id)),
+    )
+    .expect("chown");
+}
+
 /// A private SYMP_HOME; dropping it stops its server and every program in it.
 pub struct Home {
     dir: tempfile::TempDir,

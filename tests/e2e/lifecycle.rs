@@ -171,8 +171,7 @@ impl Drop for Stranger {
 /// host's NSS modules and crashed the server. Needs root.
 #[test]
 fn a_user_unknown_to_the_password_file_can_spawn_without_home_or_shell() {
-    if !nix::unistd::getuid().is_root() {
-        eprintln!("skipped: needs root to switch users");
+    if !crate::harness::can_switch_users() {
         return;
     }
     let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
@@ -184,9 +183,7 @@ fn a_user_unknown_to_the_password_file_can_spawn_without_home_or_shell() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let id = Some(nix::unistd::Uid::from_raw(STRANGER_UID));
-    let group = Some(nix::unistd::Gid::from_raw(STRANGER_UID));
-    nix::unistd::chown(dir.path(), id, group).expect("chown");
+    crate::harness::hand_over(dir.path(), STRANGER_UID);
     let stranger = Stranger { dir };
 
     let spawned = stranger.symp(&[
