@@ -78,6 +78,9 @@ pub struct Session {
     reclaim: Arc<Reclaim>,
     /// The shadow parser thread, which also packs idle screens.
     parser: ShadowParser,
+    /// A turn of the parser's is queued to format a skimmed flood's history
+    /// once the session is quiet (`shadow_parser::settle_if_quiet`).
+    pub settle_queued: AtomicBool,
 }
 
 impl Session {
@@ -122,6 +125,7 @@ impl Session {
             resync: Mutex::new(None),
             reclaim: parser.reclaim(),
             parser: parser.clone(),
+            settle_queued: AtomicBool::new(false),
         });
         pump::start(&session, process.io, input_rx, parser);
         session.bus.emit(

@@ -15,6 +15,7 @@ use crate::packed_screen::PackedScreen;
 use crate::split_char::SplitChar;
 use skim::{Formatting, Skim};
 
+mod fast_forward;
 mod skim;
 use crate::stream_end::StreamEnd;
 
@@ -228,11 +229,25 @@ impl Shadow {
         if let Some(skim) = self.skim.as_mut() {
             skim.push(&bytes);
         }
-        self.live().process(&bytes);
-        self.stream_end.push(&bytes);
+        self.draw(&bytes);
         self.parsed_bytes += bytes.len() as u64;
         if self.skim.is_some() {
             self.after_skimmed_call();
+        }
+    }
+
+    /// Hands output to vt100; while skimming, stretches of plain lines that
+    /// scroll away unseen are fast-forwarded (`fast_forward.rs`).
+    fn draw(&mut self, bytes: &[u8]) {
+        self.live();
+        let Screen::Live(parser) = &mut self.screen else {
+            unreachable!("made live just above");
+        };
+        if parser.callbacks().skimming {
+            fast_forward::feed(parser, &mut self.stream_end, bytes);
+        } else {
+            parser.process(bytes);
+            self.stream_end.push(bytes);
         }
     }
 

@@ -7,6 +7,7 @@
 
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -27,6 +28,11 @@ const SMALL_BATCH: usize = 16 * 1024;
 /// ...so its next turn waits this long: a stream of tiny writes (`seq`, a spinner)
 /// is then parsed hundreds of times a second, not once per write.
 const PACING: Duration = Duration::from_millis(2);
+/// A skimmed flood's history is formatted once the session has written nothing
+/// for this long: a parser that fast-forwards keeps up with a flood and is
+/// often caught up in the middle of one, and formatting then would parse a
+/// history's worth of output again for every pause of a few milliseconds.
+const FLOOD_OVER: Duration = Duration::from_millis(100);
 /// Niceness of the parser thread (0 is normal, 19 the lowest).
 const NICENESS: i32 = 10;
 
@@ -99,6 +105,9 @@ enum Work {
     Parse(Arc<Session>),
     /// Packing its idle screen.
     Pack(Arc<Session>),
+    /// Formatting the history of a flood it skimmed, if it has written nothing
+    /// since its log's head was here (`FLOOD_OVER` ago).
+    Settle(Arc<Session>, u64),
 }
 
 fn run(shared: &Shared) {
@@ -114,6 +123,10 @@ fn run(shared: &Shared) {
                 if catch_unwind(AssertUnwindSafe(|| session.pack_screen())).is_err() {
                     tracing::error!(session = %session.name(), "packing the screen failed; it stays as it was");
                 }
+                continue;
+            }
+            Work::Settle(session, head) => {
+                settle_if_quiet(shared, session, head);
                 continue;
             }
         };
@@ -141,11 +154,22 @@ enum Pace {
 
 /// Parses one batch of the session's output; `None` if it had none (idle: its
 /// next output schedules it again; ended: it is done).
-fn take_turn(shared: &Shared, session: &Session) -> Option<Pace> {
-    let ParserTake::Batch(batch) = session.log.next_for_parser(PARSE_BATCH) else {
-        // Caught up: the rows history keeps of a flood skimmed are formatted now.
-        shared.reclaim.released(session.settle_history_in_steps());
-        return None;
+fn take_turn(shared: &Shared, session: &Arc<Session>) -> Option<Pace> {
+    let batch = match session.log.next_for_parser(PARSE_BATCH) {
+        ParserTake::Batch(batch) => batch,
+        ParserTake::Idle => {
+            // Caught up, maybe only for now: a flood's history waits for quiet.
+            if session.shadow().is_skimming()
+                && !session.settle_queued.swap(true, Ordering::Relaxed)
+            {
+                shared.settle_later(session.clone(), session.log.head());
+            }
+            return None;
+        }
+        ParserTake::Ended => {
+            shared.reclaim.released(session.settle_history_in_steps());
+            return None;
+        }
     };
     let pace = if batch.bytes.len() < SMALL_BATCH {
         Pace::Later
@@ -167,6 +191,22 @@ fn take_turn(shared: &Shared, session: &Session) -> Option<Pace> {
     Some(pace)
 }
 
+/// A settle turn: formats a skimmed flood's history if the session wrote
+/// nothing since `head`; if it did and the parser has caught up with that too,
+/// the quiet is waited for again. Otherwise a parse turn is due, which asks
+/// again once caught up.
+fn settle_if_quiet(shared: &Shared, session: Arc<Session>, head: u64) {
+    let now_head = session.log.head();
+    if now_head == head {
+        session.settle_queued.store(false, Ordering::Relaxed);
+        shared.reclaim.released(session.settle_history_in_steps());
+    } else if session.log.parsed() == now_head {
+        shared.settle_later(session, now_head);
+    } else {
+        session.settle_queued.store(false, Ordering::Relaxed);
+    }
+}
+
 /// After a panic in `parse`: the batch counts as parsed by the screen and the log
 /// alike. A viewer redrawn from the screen resumes at the screen's seq, so a screen
 /// left behind the log's parsed point sent viewers to bytes the log may let go
@@ -184,6 +224,12 @@ fn skip_failed_batch(session: &Session, end: u64, queries: usize) {
 }
 
 impl Shared {
+    fn settle_later(&self, session: Arc<Session>, head: u64) {
+        let at = Instant::now() + FLOOD_OVER;
+        lock(&self.turns).push_after(Work::Settle(session, head), at);
+        self.work.notify_one();
+    }
+
     /// Blocks until a turn comes.
     fn next_turn(&self) -> Work {
         let mut turns = lock(&self.turns);
@@ -262,7 +308,7 @@ fn parse(session: &Session, batch: ParseBatch, reclaim: &Reclaim) -> Vec<u8> {
 struct Turns<T> {
     started: bool,
     ready: VecDeque<T>,
-    /// In order of when they come: every session waits the same `PACING`.
+    /// In order of when they come.
     paced: VecDeque<(Instant, T)>,
 }
 
@@ -282,7 +328,8 @@ impl<T> Turns<T> {
     }
 
     fn push_after(&mut self, item: T, at: Instant) {
-        self.paced.push_back((at, item));
+        let place = self.paced.partition_point(|(due, _)| *due <= at);
+        self.paced.insert(place, (at, item));
     }
 
     /// The next turn due at `now`, or when to look again (`None`: when told).
@@ -334,6 +381,42 @@ mod tests {
             .await;
     }
 
+    #[tokio::test]
+    async fn a_skimmed_flood_is_formatted_once_the_session_is_quiet() {
+        let (session, _transcripts) =
+            crate::session::spawn_for_test(&["sh", "-c", "read go; seq 1 20000; exec sleep 30"]);
+        assert!(
+            session.shadow().begin_skim(),
+            "a fresh screen can be skimmed"
+        );
+        session.write_input(b"\n".to_vec()).await.expect("input");
+        // The parser catches up with the flood, perhaps more than once, and
+        // formats the history only once nothing came for `FLOOD_OVER`.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let settled = loop {
+            let flood_parsed = session.log.parsed() > 100_000;
+            if flood_parsed && !session.shadow().is_skimming() {
+                break true;
+            }
+            if Instant::now() > deadline {
+                break false;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        };
+        let last = session
+            .shadow()
+            .history()
+            .last(1)
+            .map(crate::history::plain_text)
+            .collect::<Vec<_>>();
+        session
+            .terminate(Some(nix::sys::signal::Signal::SIGKILL))
+            .await;
+        assert!(settled, "the flood's history was never formatted");
+        // 24 rows: 19978 to 20000 and the cursor's row show.
+        assert_eq!(last, ["19977"]);
+    }
+
     #[test]
     fn ready_sessions_take_turns_in_order() {
         let mut turns = Turns::default();
@@ -360,5 +443,16 @@ mod tests {
         turns.push("flood");
         assert_eq!(turns.take(due), Ok("trickle"));
         assert_eq!(turns.take(due), Ok("flood"));
+    }
+
+    #[test]
+    fn paced_turns_come_in_order_of_when_they_are_due() {
+        let mut turns = Turns::default();
+        let now = Instant::now();
+        turns.push_after("settle", now + FLOOD_OVER);
+        turns.push_after("trickle", now + PACING);
+        assert_eq!(turns.take(now + PACING), Ok("trickle"));
+        assert_eq!(turns.take(now + PACING), Err(Some(now + FLOOD_OVER)));
+        assert_eq!(turns.take(now + FLOOD_OVER), Ok("settle"));
     }
 }

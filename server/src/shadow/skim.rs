@@ -297,9 +297,6 @@ pub(super) struct Formatting {
     freed: usize,
 }
 
-/// A flood is skimmed until less than this waits behind the parser's batch.
-const SKIM_UNTIL_BACKLOG: u64 = 64 * 1024;
-
 /// Skimming as the shadow screen does it: its hooks in `process`, the
 /// parser's pacing, and formatting what was skimmed.
 impl Shadow {
@@ -321,6 +318,10 @@ impl Shadow {
     /// Before a batch of the parser's, with `backlog` bytes waiting behind it:
     /// starts skimming a flood of lines, or says skimming should stop (true):
     /// then the caller formats the rows skimmed (`settle_step`) before the batch.
+    /// Catching up does not stop it: fast-forwarding (`fast_forward.rs`) keeps
+    /// up with a flood, and each stop parses a history's worth again. A flood
+    /// that ends is formatted once the session is quiet
+    /// (`shadow_parser::FLOOD_OVER`), or when a reader needs the history.
     pub fn pace_history(&mut self, backlog: u64) -> bool {
         let Screen::Live(parser) = &self.screen else {
             return false;
@@ -339,7 +340,7 @@ impl Shadow {
                 self.begin_skim();
                 false
             }
-            Some(_) => backlog < SKIM_UNTIL_BACKLOG || rate.too_slow_for(keep as u64),
+            Some(_) => rate.too_slow_for(keep as u64),
             None => false,
         }
     }
