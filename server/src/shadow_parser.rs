@@ -126,7 +126,12 @@ fn run(shared: &Shared) {
                 continue;
             }
             Work::Settle(session, head) => {
-                settle_if_quiet(shared, session, head);
+                let name = session.name().to_owned();
+                if catch_unwind(AssertUnwindSafe(|| settle_if_quiet(shared, session, head)))
+                    .is_err()
+                {
+                    tracing::error!(session = %name, "formatting a flood's history failed");
+                }
                 continue;
             }
         };
