@@ -80,7 +80,7 @@ pub struct Session {
     parser: ShadowParser,
     /// A turn of the parser's is queued to format a skimmed flood's history
     /// once the session is quiet (`shadow_parser::settle_if_quiet`).
-    pub settle_queued: AtomicBool,
+    pub(crate) settle_queued: AtomicBool,
 }
 
 impl Session {

@@ -160,6 +160,8 @@ pub struct Shadow {
     /// was last measured from.
     parsed_bytes: u64,
     rate_from: (u64, u64),
+    /// Output bytes ever fast-forwarded rather than drawn (`fast_forward.rs`).
+    fast_forwarded: u64,
 }
 
 /// Packing is tried at most this often: an idle session that repaints the same
@@ -216,6 +218,7 @@ impl Shadow {
             split_char: SplitChar::default(),
             parsed_bytes: 0,
             rate_from: (0, 0),
+            fast_forwarded: 0,
         }
     }
 
@@ -244,7 +247,8 @@ impl Shadow {
             unreachable!("made live just above");
         };
         if parser.callbacks().skimming {
-            fast_forward::feed(parser, &mut self.stream_end, bytes);
+            let skipped = fast_forward::feed(parser, &mut self.stream_end, bytes);
+            self.fast_forwarded += skipped as u64;
         } else {
             parser.process(bytes);
             self.stream_end.push(bytes);

@@ -28,8 +28,8 @@ const SMALL_BATCH: usize = 16 * 1024;
 /// ...so its next turn waits this long: a stream of tiny writes (`seq`, a spinner)
 /// is then parsed hundreds of times a second, not once per write.
 const PACING: Duration = Duration::from_millis(2);
-/// A skimmed flood's history is formatted once the session has written nothing
-/// for this long: a parser that fast-forwards keeps up with a flood and is
+/// A skimmed flood's history is formatted once the session has written less
+/// than `SMALL_BATCH` in this long: a parser that fast-forwards keeps up with a flood and is
 /// often caught up in the middle of one, and formatting then would parse a
 /// history's worth of output again for every pause of a few milliseconds.
 const FLOOD_OVER: Duration = Duration::from_millis(100);
@@ -105,7 +105,7 @@ enum Work {
     Parse(Arc<Session>),
     /// Packing its idle screen.
     Pack(Arc<Session>),
-    /// Formatting the history of a flood it skimmed, if it has written nothing
+    /// Formatting the history of a flood it skimmed, if it has written little
     /// since its log's head was here (`FLOOD_OVER` ago).
     Settle(Arc<Session>, u64),
 }
@@ -197,15 +197,19 @@ fn take_turn(shared: &Shared, session: &Arc<Session>) -> Option<Pace> {
 }
 
 /// A settle turn: formats a skimmed flood's history if the session wrote
-/// nothing since `head`; if it did and the parser has caught up with that too,
-/// the quiet is waited for again. Otherwise a parse turn is due, which asks
+/// less than a flood would since `head` (`SMALL_BATCH` in `FLOOD_OVER`: a
+/// spinner or a log line now and then after a flood must not keep it
+/// skimming, holding a history's worth of output) and the parser has caught
+/// up; if a flood still comes and the parser has caught up with it, the
+/// quiet is waited for again. Otherwise a parse turn is due, which asks
 /// again once caught up.
 fn settle_if_quiet(shared: &Shared, session: Arc<Session>, head: u64) {
     let now_head = session.log.head();
-    if now_head == head {
+    let caught_up = session.log.parsed() == now_head;
+    if caught_up && now_head - head < SMALL_BATCH as u64 {
         session.settle_queued.store(false, Ordering::Relaxed);
         shared.reclaim.released(session.settle_history_in_steps());
-    } else if session.log.parsed() == now_head {
+    } else if caught_up {
         shared.settle_later(session, now_head);
     } else {
         session.settle_queued.store(false, Ordering::Relaxed);
@@ -396,7 +400,7 @@ mod tests {
         );
         session.write_input(b"\n".to_vec()).await.expect("input");
         // The parser catches up with the flood, perhaps more than once, and
-        // formats the history only once nothing came for `FLOOD_OVER`.
+        // formats the history only once the flood is over for `FLOOD_OVER`.
         let deadline = Instant::now() + Duration::from_secs(10);
         let settled = loop {
             let flood_parsed = session.log.parsed() > 100_000;
@@ -420,6 +424,38 @@ mod tests {
         assert!(settled, "the flood's history was never formatted");
         // 24 rows: 19978 to 20000 and the cursor's row show.
         assert_eq!(last, ["19977"]);
+    }
+
+    #[tokio::test]
+    async fn a_trickle_after_a_flood_lets_its_history_be_formatted() {
+        // A spinner every 50 ms after the flood: never quiet, never a flood.
+        let script = "read go; seq 1 300000; \
+            i=0; while :; do i=$((i+1)); printf '\\r%s' $i; sleep 0.05; done";
+        let (session, _transcripts) = crate::session::spawn_for_test(&["sh", "-c", script]);
+        assert!(
+            session.shadow().begin_skim(),
+            "a fresh screen can be skimmed"
+        );
+        session.write_input(b"\n".to_vec()).await.expect("input");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let (settled, spinning) = loop {
+            let flood_parsed = session.log.parsed() > 2_000_000;
+            if flood_parsed && !session.shadow().is_skimming() {
+                // The spinner still turns: it was not the program's end.
+                let head = session.log.head();
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                break (true, session.log.head() > head);
+            }
+            if Instant::now() > deadline {
+                break (false, false);
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        };
+        session
+            .terminate(Some(nix::sys::signal::Signal::SIGKILL))
+            .await;
+        assert!(settled, "still skimming, holding the flood's output");
+        assert!(spinning, "the spinner had stopped");
     }
 
     #[test]

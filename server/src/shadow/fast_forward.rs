@@ -27,13 +27,18 @@ use super::ShadowState;
 use crate::stream_end::StreamEnd;
 
 const ESC: u8 = 0x1b;
-/// The longest SGR parameter string read as plain: within it, vte keeps every
-/// parameter (it holds 32), so a reset's `0` is never dropped.
-const MAX_SGR_PARAMS: usize = 32;
+/// The longest SGR parameter string read as plain: only a bound on how far
+/// to look for the final `m`. Longer ones are fine to vte (it keeps the first
+/// 32 parameters, so a leading reset stays), and the stand-in repeats their
+/// bytes anyway; truecolour pairs take 33 bytes.
+const MAX_SGR_PARAMS: usize = 256;
 /// Fewer rows than this are drawn rather than stood in for.
 const MIN_SKIPPED_ROWS: u64 = 16;
-/// Line feeds in a row that start no stretch worth skipping (the screen
-/// scrolls in part, or not at all) before the rest of the call is simply drawn.
+/// Line feeds in a row at the bottom row that start no stretch worth skipping
+/// (the screen scrolls in part, or not at all, or the lines are not plain)
+/// before the rest of the call is simply drawn. Line feeds above the bottom
+/// row count once there have been more than the screen has rows: from
+/// anywhere on a screen that scrolls whole, those reach the bottom.
 const MAX_FRUITLESS_LOOKS: usize = 16;
 
 /// Feeds `bytes` to `parser` as `parser.process` would, but fast-forwards
@@ -47,7 +52,7 @@ pub(super) fn feed(
 ) -> usize {
     let mut skipped = 0;
     let mut fed = 0;
-    let mut fruitless = 0;
+    let (mut fruitless, mut above_bottom) = (0, 0);
     while fruitless < MAX_FRUITLESS_LOOKS {
         let Some(lf) = bytes[fed..].iter().position(|&b| b == b'\n') else {
             break;
@@ -56,10 +61,18 @@ pub(super) fn feed(
         draw(parser, stream_end, &bytes[fed..lf]);
         let (rows, cols) = parser.screen().size();
         let bottom_left = (rows.get() - 1, 0);
-        let ready = parser.screen().cursor_position() == bottom_left;
+        let (row, col) = parser.screen().cursor_position();
         let departed = parser.callbacks().departed;
         draw(parser, stream_end, &bytes[lf..=lf]);
         fed = lf + 1;
+        if row < bottom_left.0 {
+            above_bottom += 1;
+            if above_bottom > usize::from(rows.get()) {
+                fruitless += 1;
+            }
+            continue;
+        }
+        let ready = col == 0;
         let scrolled_whole = parser.callbacks().departed == departed + 1;
         if !(ready
             && scrolled_whole
@@ -117,33 +130,33 @@ struct Skip {
 /// rules: a character past the last column wraps first, a tab stops every
 /// eight columns and at the last, a line feed keeps the column.
 fn scan(bytes: &[u8], cols: u16, rows: u16) -> Stretch {
-    let mut scan = Scan::default();
+    let mut found = Scan::default();
     let mut col = 0u16;
     let mut at = 0;
     while let Some(&b) = bytes.get(at) {
         match b {
             0x20..=0x7e => {
                 if col >= cols {
-                    scan.scrolls += 1;
+                    found.scrolls += 1;
                     col = 0;
                 }
                 col += 1;
-                scan.last_printable = Some(at);
+                found.last_printable = Some(at);
             }
             b'\r' => col = 0,
             b'\t' => col = (col - col % 8).saturating_add(8).min(cols - 1),
             b'\n' => {
-                scan.scrolls += 1;
+                found.scrolls += 1;
                 if col == 0 {
-                    scan.line_starts.push((at + 1, scan.scrolls));
+                    found.line_starts.push((at + 1, found.scrolls));
                 }
             }
             ESC => match sgr_at(&bytes[at..]) {
                 Some((len, resets)) => {
                     if resets {
-                        scan.resets.push(scan.sgrs.len());
+                        found.resets.push(found.sgrs.len());
                     }
-                    scan.sgrs.push((at, at + len));
+                    found.sgrs.push((at, at + len));
                     at += len;
                     continue;
                 }
@@ -153,9 +166,9 @@ fn scan(bytes: &[u8], cols: u16, rows: u16) -> Stretch {
         }
         at += 1;
     }
-    let skip = scan.resume_point(rows).map(|(to, skipped)| Skip {
+    let skip = found.resume_point(rows).map(|(to, skipped)| Skip {
         to,
-        stand_in: scan.stand_in(bytes, to, skipped, rows),
+        stand_in: found.stand_in(bytes, to, skipped, rows),
     });
     Stretch { end: at, skip }
 }

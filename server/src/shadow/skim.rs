@@ -320,8 +320,8 @@ impl Shadow {
     /// then the caller formats the rows skimmed (`settle_step`) before the batch.
     /// Catching up does not stop it: fast-forwarding (`fast_forward.rs`) keeps
     /// up with a flood, and each stop parses a history's worth again. A flood
-    /// that ends is formatted once the session is quiet
-    /// (`shadow_parser::FLOOD_OVER`), or when a reader needs the history.
+    /// that ends is formatted once the session writes less than a flood would
+    /// (`shadow_parser::settle_if_quiet`), or when a reader needs the history.
     pub fn pace_history(&mut self, backlog: u64) -> bool {
         let Screen::Live(parser) = &self.screen else {
             return false;
@@ -407,6 +407,7 @@ impl Shadow {
             skipped = done.replay.skipped,
             formatted = done.replay.formatted,
             kept = done.freed,
+            fast_forwarded_ever = self.fast_forwarded,
             "history of a skimmed flood formatted"
         );
         let history = std::mem::replace(&mut done.parser.callbacks_mut().history, History::new(0));

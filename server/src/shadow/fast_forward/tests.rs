@@ -23,15 +23,12 @@ fn skimming_parser(rows: u16, cols: u16) -> vt100::Parser<ShadowState> {
     vt100::Parser::new_with_callbacks(nonzero(rows), nonzero(cols), 0, state)
 }
 
-/// Everything a reader of the screen can tell apart, and the rows it counted.
-fn seen(parser: &vt100::Parser<ShadowState>) -> (String, String, Vec<bool>, u64) {
-    let screen = parser.screen();
-    let rows = screen.size().0.get();
-    let wrapped = (0..rows).map(|row| screen.row_wrapped(row)).collect();
+/// Every field of vt100's screen, by its Debug form (the grid with each row's
+/// wrap flag, the count of rows scrolled off, current and saved attributes,
+/// the saved cursor, the last character, modes), and the rows counted.
+fn seen(parser: &vt100::Parser<ShadowState>) -> (String, u64) {
     (
-        screen.state_formatted(),
-        screen.contents_formatted(),
-        wrapped,
+        format!("{:?}", parser.screen()),
         parser.callbacks().departed,
     )
 }
@@ -39,7 +36,7 @@ fn seen(parser: &vt100::Parser<ShadowState>) -> (String, String, Vec<bool>, u64)
 /// A plain line: words, tabs and SGR sequences (some resetting, some not), of
 /// up to three screen widths, or empty; ending in CR LF, a bare LF or CR alone.
 fn plain_line(rng: &mut Rng, n: usize, cols: u16) -> Vec<u8> {
-    const SGRS: [&[u8]; 7] = [
+    const SGRS: [&[u8]; 15] = [
         b"\x1b[m",
         b"\x1b[0m",
         b"\x1b[0;1;31m",
@@ -47,6 +44,15 @@ fn plain_line(rng: &mut Rng, n: usize, cols: u16) -> Vec<u8> {
         b"\x1b[1;48;2;10;20;30m",
         b"\x1b[4:3m",
         b"\x1b[7m",
+        // Resets the scan does not take for one, odd and overlong ones.
+        b"\x1b[;31m",
+        b"\x1b[00m",
+        b"\x1b[0:1m",
+        b"\x1b[1;0m",
+        b"\x1b[38;5;300;1m",
+        b"\x1b[99999999999m",
+        b"\x1b[38;2;255;255;255;48;2;100;200;130m",
+        b"\x1b[0;1;2;3;4;7;9;22;23;31;41;91;101;1;2;3;4;7;9;22;23;31;41;91;101;1;2;3;4;7;9;22;23;31;41;91;101m",
     ];
     let mut out = Vec::new();
     let width = rng.below(usize::from(cols) * 3 + 1);
@@ -76,10 +82,27 @@ fn plain_line(rng: &mut Rng, n: usize, cols: u16) -> Vec<u8> {
     out
 }
 
-/// What breaks a stretch of plain lines: moves, scroll regions, the other
-/// screen, wide characters, titles, `CSI b`, and a sequence cut in two.
-const BREAKS: [&[u8]; 13] = [
+/// What breaks a stretch of plain lines: moves, scroll regions, origin mode,
+/// saved cursors, the other screen, a reset, wide and cut characters, C0 and
+/// C1 controls (also inside a sequence), titles, `CSI b` and `CSI 0 S`, and
+/// a sequence cut in two.
+const BREAKS: [&[u8]; 28] = [
     b"\x1b[2b",
+    b"\x1b[0S",
+    b"\x1b7",
+    b"\x1b8",
+    b"\x1b[?6h",
+    b"\x1b[?6l",
+    b"\x1b[1;999r",
+    b"\x1b[2;999r",
+    b"\x1b[?47h",
+    b"\x1b[?47l",
+    b"\x1bc",
+    b"\x08\x0b\x07",
+    b"\x1b[1\n0m",
+    b"\x1b[38;5\r\n;1m",
+    b"\xc3",
+    b"\xc2\x85",
     b"\x1b[2;5r",
     b"\x1b[r",
     b"\x1b[?1049h",
@@ -110,9 +133,11 @@ fn fast_forwarded_floods_leave_the_screen_drawing_every_byte_would() {
     let mut rng = Rng(0xfa57_f0c0_1d5e_ed01);
     let (mut skipped, mut total) = (0, 0);
     for case in 0..200 {
-        let rows = 1 + rng.below(12) as u16;
-        let cols = 1 + rng.below(50) as u16;
+        let (most_rows, most_cols) = ([3, 12, 30][rng.below(3)], [3, 50, 200][rng.below(3)]);
+        let rows = 1 + rng.below(most_rows) as u16;
+        let cols = 1 + rng.below(most_cols) as u16;
         let mut every_byte = skimming_parser(rows, cols);
+        let mut every_end = StreamEnd::default();
         let mut forwarded = skimming_parser(rows, cols);
         let mut stream_end = StreamEnd::default();
         for call in 0..6 {
@@ -121,24 +146,39 @@ fn fast_forwarded_floods_leave_the_screen_drawing_every_byte_would() {
             let cut = rng.below(flood.len() + 1);
             for part in [&flood[..cut], &flood[cut..]] {
                 every_byte.process(part);
+                every_end.push(part);
                 skipped += feed(&mut forwarded, &mut stream_end, part);
                 total += part.len();
-                assert_eq!(
-                    seen(&forwarded),
-                    seen(&every_byte),
-                    "case {case}, call {call}"
-                );
+                let at = format!("case {case}, call {call}");
+                assert_eq!(seen(&forwarded), seen(&every_byte), "{at}");
+                assert_eq!(format!("{stream_end:?}"), format!("{every_end:?}"), "{at}");
             }
         }
-        // What a fresh parser never sees: the character `CSI b` repeats, and the
-        // rows scrolled off that growing the screen brings back.
-        for tail in [&b"\x1b[3b"[..], b"\x1b[m\r\nend"] {
+        // What only later output shows: the character `CSI b` repeats, the
+        // saved cursor, the other screen, and the rows scrolled off that
+        // growing the screen brings back (several times, after shrinking too).
+        let tails: [&[u8]; 4] = [
+            b"\x1b[3b",
+            b"\x1b8y",
+            b"\x1b[?1049hx\x1b[?1049l",
+            b"\x1b[m\r\nend",
+        ];
+        for tail in tails {
             every_byte.process(tail);
             forwarded.process(tail);
+            assert_eq!(seen(&forwarded), seen(&every_byte), "case {case}, {tail:?}");
         }
-        every_byte.set_size(nonzero(rows + 20), nonzero(cols));
-        forwarded.set_size(nonzero(rows + 20), nonzero(cols));
-        assert_eq!(seen(&forwarded), seen(&every_byte), "case {case}, grown");
+        let sizes = [
+            (rows + 7, cols),
+            (rows.max(2) - 1, cols + 3),
+            (rows + 40, cols),
+            (rows, cols),
+        ];
+        for (r, c) in sizes {
+            every_byte.set_size(nonzero(r), nonzero(c));
+            forwarded.set_size(nonzero(r), nonzero(c));
+            assert_eq!(seen(&forwarded), seen(&every_byte), "case {case}, {r}x{c}");
+        }
     }
     assert!(
         skipped * 3 > total,
@@ -182,4 +222,44 @@ fn drawing_resumes_before_the_last_character_a_repeat_would_print() {
     assert!(feed(&mut forwarded, &mut stream_end, &flood) > 0);
     assert_eq!(seen(&forwarded), seen(&every_byte));
     assert!(every_byte.screen().contents().ends_with("hhh"));
+}
+
+#[test]
+fn truecolour_pairs_in_one_sgr_are_plain() {
+    // 33 parameter bytes: foreground and background in one sequence.
+    let mut flood = b"\r\n".repeat(30);
+    for i in 0..5000 {
+        let line = format!("\x1b[38;2;255;255;255;48;2;100;200;130mline {i}\x1b[m\r\n");
+        flood.extend_from_slice(line.as_bytes());
+    }
+    let mut every_byte = skimming_parser(24, 80);
+    let mut forwarded = skimming_parser(24, 80);
+    every_byte.process(&flood);
+    let skipped = feed(&mut forwarded, &mut StreamEnd::default(), &flood);
+    assert_eq!(seen(&forwarded), seen(&every_byte));
+    assert!(
+        skipped * 10 > flood.len() * 9,
+        "{skipped} of {} fast-forwarded",
+        flood.len()
+    );
+}
+
+#[test]
+fn a_flood_on_a_fresh_tall_screen_is_fast_forwarded_once_it_reaches_the_bottom() {
+    // The first 39 line feeds only move the cursor down: no stretch starts
+    // there, yet they must not use up the looks that give up on a call.
+    let mut flood = Vec::new();
+    for i in 0..1000 {
+        flood.extend_from_slice(format!("line {i}\r\n").as_bytes());
+    }
+    let mut every_byte = skimming_parser(40, 120);
+    let mut forwarded = skimming_parser(40, 120);
+    every_byte.process(&flood);
+    let skipped = feed(&mut forwarded, &mut StreamEnd::default(), &flood);
+    assert_eq!(seen(&forwarded), seen(&every_byte));
+    assert!(
+        skipped * 10 > flood.len() * 8,
+        "{skipped} of {} fast-forwarded",
+        flood.len()
+    );
 }

@@ -337,3 +337,107 @@ fn a_flood_that_never_stops_between_sequences_is_settled_at_the_cap() {
     assert!(settled, "skimming stopped at the cap");
     assert_eq!(history_of(&mut skimming), history_of(&mut every_row));
 }
+
+/// Long floods of plain lines, so that skimming fast-forwards: numbered lines,
+/// some with an SGR, some a screen wide or wrapping, with a tab, or ending in
+/// a bare LF.
+fn plain_flood(rng: &mut Rng, line: &mut usize, lines: usize, cols: u16) -> Vec<u8> {
+    const SGRS: [&[u8]; 6] = [
+        b"\x1b[m",
+        b"\x1b[0;1;31m",
+        b"\x1b[38;5;208m",
+        b"\x1b[4:3m",
+        b"\x1b[7m",
+        b"\x1b[48;2;1;2;3m",
+    ];
+    let cols = usize::from(cols);
+    let mut out = Vec::new();
+    for _ in 0..lines {
+        *line += 1;
+        if rng.below(3) == 0 {
+            out.extend_from_slice(SGRS[rng.below(SGRS.len())]);
+        }
+        out.extend_from_slice(format!("line {line}").as_bytes());
+        match rng.below(6) {
+            0 => out.extend(std::iter::repeat_n(b'x', cols.saturating_sub(5))),
+            1 => out.push(b'\t'),
+            2 => out.extend(std::iter::repeat_n(b'y', rng.below(cols * 3))),
+            _ => {}
+        }
+        out.extend_from_slice(if rng.below(20) == 0 { b"\n" } else { b"\r\n" });
+    }
+    out
+}
+
+#[test]
+fn fast_forwarded_floods_leave_the_history_and_screen_parsing_every_row_would() {
+    let mut rng = Rng(0x5eed_1e55_c0ff_ee12);
+    let mut fast_forwarded = 0;
+    for case in 0..150 {
+        let keep = [1, 3, 8, 20, 50, 200][rng.below(6)];
+        let start = size(5 + rng.below(40) as u16, 1 + rng.below(12) as u16);
+        let mut every_row = Shadow::new(start, keep);
+        let mut skimming = Shadow::new(start, keep);
+        let mut line = 0;
+        for _ in 0..30 {
+            let n = rng.below(400);
+            let mut output = if rng.below(3) == 0 {
+                random_output(&mut rng, 1 + n % 30, &mut line)
+            } else {
+                plain_flood(&mut rng, &mut line, n, skimming.size().cols)
+            };
+            if rng.below(4) == 0 {
+                let pieces = 1 + rng.below(5);
+                output.extend_from_slice(&random_output(&mut rng, pieces, &mut line));
+            }
+            // Cut anywhere, up to three times.
+            let mut cuts: Vec<usize> = (0..rng.below(4))
+                .map(|_| rng.below(output.len() + 1))
+                .chain([0, output.len()])
+                .collect();
+            cuts.sort_unstable();
+            for part in cuts.windows(2).map(|w| &output[w[0]..w[1]]) {
+                every_row.process(part);
+                skimming.process(part);
+            }
+            match rng.below(12) {
+                0..=4 => {
+                    skimming.begin_skim();
+                }
+                5 => {
+                    skimming.settle_history();
+                }
+                6 => assert_eq!(
+                    history_of(&mut skimming),
+                    history_of(&mut every_row),
+                    "case {case}"
+                ),
+                7 => {
+                    let to = size(5 + rng.below(40) as u16, 1 + rng.below(12) as u16);
+                    every_row.resize(to);
+                    skimming.resize(to);
+                }
+                8 => {
+                    // In steps, as the parser thread formats.
+                    while skimming.settle_step(1 + rng.below(4096)).is_none() {}
+                }
+                _ => {}
+            }
+            assert_eq!(
+                skimming.with_screen(|s| format!("{s:?}")),
+                every_row.with_screen(|s| format!("{s:?}")),
+                "case {case}"
+            );
+        }
+        assert_eq!(
+            history_of(&mut skimming),
+            history_of(&mut every_row),
+            "case {case}"
+        );
+        fast_forwarded += skimming.fast_forwarded;
+    }
+    assert!(
+        fast_forwarded > 1_000_000,
+        "only {fast_forwarded} bytes fast-forwarded"
+    );
+}
