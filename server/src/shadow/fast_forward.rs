@@ -10,7 +10,8 @@
 //! When it is exact: from a point where the cursor is in column 0 of the bottom
 //! row of a screen that scrolls whole (checked, not assumed: a line feed there
 //! just pushed a row off the main screen), a stretch of plain lines (printable
-//! ASCII, CR, LF, tab and SGR) only ever writes the bottom row and scrolls. So
+//! ASCII and other characters one column wide, CR, LF, tab and SGR) only ever
+//! writes the bottom row and scrolls. So
 //! once the stretch has scrolled a whole screen further, nothing before that
 //! shows. Drawing resumes at the start of a line at least a screen's worth of
 //! rows before the stretch ends; what came before it is stood in for by the
@@ -22,6 +23,8 @@
 //! vt100 has no insert mode, autowrap switch or newline mode, so plain text
 //! does the same in any mode; the scroll region and the alternate screen are
 //! what the check at the starting point rules out.
+
+use unicode_width::UnicodeWidthChar as _;
 
 use super::ShadowState;
 use crate::stream_end::StreamEnd;
@@ -151,6 +154,20 @@ fn scan(bytes: &[u8], cols: u16, rows: u16) -> Stretch {
                     found.line_starts.push((at + 1, found.scrolls));
                 }
             }
+            0x80.. => match width_one_char_at(&bytes[at..]) {
+                // Drawn as a printable ASCII character is: one column.
+                Some(len) => {
+                    if col >= cols {
+                        found.scrolls += 1;
+                        col = 0;
+                    }
+                    col += 1;
+                    found.last_printable = Some(at);
+                    at += len;
+                    continue;
+                }
+                None => break,
+            },
             ESC => match sgr_at(&bytes[at..]) {
                 Some((len, resets)) => {
                     if resets {
@@ -221,6 +238,24 @@ impl Scan {
         }
         out
     }
+}
+
+/// The length of the UTF-8 character at the start of `bytes` if vt100 draws
+/// it one column wide (by the same `unicode-width` it uses); `None` for
+/// other widths (wide characters wrap early, combining ones join the cell
+/// before), controls, invalid or cut-off bytes.
+fn width_one_char_at(bytes: &[u8]) -> Option<usize> {
+    let len = match bytes.first()? {
+        0xc2..=0xdf => 2,
+        0xe0..=0xef => 3,
+        0xf0..=0xf4 => 4,
+        _ => return None,
+    };
+    let c = std::str::from_utf8(bytes.get(..len)?)
+        .ok()?
+        .chars()
+        .next()?;
+    (c.width() == Some(1)).then_some(len)
 }
 
 /// The length of the SGR sequence (`ESC [ digits, ; and : m`) at the start of

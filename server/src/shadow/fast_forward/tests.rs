@@ -33,7 +33,8 @@ fn seen(parser: &vt100::Parser<ShadowState>) -> (String, u64) {
     )
 }
 
-/// A plain line: words, tabs and SGR sequences (some resetting, some not), of
+/// A plain line: words (some not ASCII), tabs and SGR sequences (some
+/// resetting, some not), of
 /// up to three screen widths, or empty; ending in CR LF, a bare LF or CR alone.
 fn plain_line(rng: &mut Rng, n: usize, cols: u16) -> Vec<u8> {
     const SGRS: [&[u8]; 15] = [
@@ -66,6 +67,18 @@ fn plain_line(rng: &mut Rng, n: usize, cols: u16) -> Vec<u8> {
         match rng.below(8) {
             0 => out.extend_from_slice(SGRS[rng.below(SGRS.len())]),
             1 => out.push(b'\t'),
+            2 => {
+                // Characters one column wide, two to four bytes each.
+                let word = [
+                    "\u{e9}t\u{e9}",
+                    "\u{44f}",
+                    "\u{2713}",
+                    "\u{2192} ",
+                    "\u{1d11e}",
+                ];
+                out.extend_from_slice(word[rng.below(word.len())].as_bytes());
+                printed += 2;
+            }
             _ => {
                 let word = rng.below(12);
                 out.extend((0..word).map(|i| b'a' + ((n + i) % 26) as u8));
@@ -262,4 +275,29 @@ fn a_flood_on_a_fresh_tall_screen_is_fast_forwarded_once_it_reaches_the_bottom()
         "{skipped} of {} fast-forwarded",
         flood.len()
     );
+}
+
+#[test]
+fn lines_of_characters_one_column_wide_are_plain_and_wide_ones_are_not() {
+    let lines = |mark: &str| {
+        let mut flood = b"\r\n".repeat(30);
+        for i in 0..1000 {
+            flood.extend_from_slice(format!("{mark} test {i} pass\u{e9}d\r\n").as_bytes());
+        }
+        flood
+    };
+    for (mark, plain) in [("\u{2713}", true), ("\u{2705}", false), ("e\u{301}", false)] {
+        let flood = lines(mark);
+        let mut every_byte = skimming_parser(24, 80);
+        let mut forwarded = skimming_parser(24, 80);
+        every_byte.process(&flood);
+        let skipped = feed(&mut forwarded, &mut StreamEnd::default(), &flood);
+        assert_eq!(seen(&forwarded), seen(&every_byte), "{mark}");
+        assert_eq!(
+            skipped * 10 > flood.len() * 8,
+            plain,
+            "{mark}: {skipped} of {}",
+            flood.len()
+        );
+    }
 }
