@@ -17,6 +17,8 @@ use skim::{Formatting, Skim};
 
 mod fast_forward;
 mod skim;
+#[cfg(test)]
+mod test_rng;
 use crate::stream_end::StreamEnd;
 
 /// Events and state vt100 reports through callbacks.

@@ -4,22 +4,11 @@
 use symp_protocol::Size;
 
 use super::{Skim, SKIM_MAX_BYTES};
+use crate::shadow::test_rng::Rng;
 use crate::shadow::Shadow;
 
 fn size(cols: u16, rows: u16) -> Size {
     Size { cols, rows }
-}
-
-/// A small xorshift generator: the same cases every run.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % n as u64) as usize
-    }
 }
 
 /// Output that scrolls in every way vt100 knows, with numbered lines so every
