@@ -163,12 +163,8 @@ fn take_turn(shared: &Shared, session: &Arc<Session>) -> Option<Pace> {
     let batch = match session.log.next_for_parser(PARSE_BATCH) {
         ParserTake::Batch(batch) => batch,
         ParserTake::Idle => {
-            // Caught up, maybe only for now: a flood's history waits for quiet.
-            if session.shadow().is_skimming()
-                && !session.settle_queued.swap(true, Ordering::Relaxed)
-            {
-                shared.settle_later(session.clone(), session.log.head());
-            }
+            // Caught up, maybe only for now: a flood's history waits for its end.
+            watch_for_flood_end(shared, session);
             return None;
         }
         ParserTake::Ended => {
@@ -193,26 +189,37 @@ fn take_turn(shared: &Shared, session: &Arc<Session>) -> Option<Pace> {
             skip_failed_batch(session, end, queries);
         }
     }
+    if matches!(pace, Pace::Later) {
+        // A trickle: the parser may never find the log idle.
+        watch_for_flood_end(shared, session);
+    }
     Some(pace)
+}
+
+/// Once a skimmed flood's output slows (the parser caught up, or took a small
+/// batch), a settle turn `FLOOD_OVER` later, unless one is queued.
+fn watch_for_flood_end(shared: &Shared, session: &Arc<Session>) {
+    if session.shadow().is_skimming() && !session.settle_queued.swap(true, Ordering::Relaxed) {
+        shared.settle_later(session.clone(), session.log.head());
+    }
 }
 
 /// A settle turn: formats a skimmed flood's history if the session wrote
 /// less than a flood would since `head` (`SMALL_BATCH` in `FLOOD_OVER`: a
 /// spinner or a log line now and then after a flood must not keep it
-/// skimming, holding a history's worth of output) and the parser has caught
-/// up; if a flood still comes and the parser has caught up with it, the
-/// quiet is waited for again. Otherwise a parse turn is due, which asks
-/// again once caught up.
+/// skimming, holding a history's worth of output), caught up or not: output
+/// that follows waits for the formatting (`Shadow::process`). While the
+/// flood goes on, it looks again `FLOOD_OVER` later; once skimming has ended
+/// otherwise (a reader, a repaint), it stops looking.
 fn settle_if_quiet(shared: &Shared, session: Arc<Session>, head: u64) {
     let now_head = session.log.head();
-    let caught_up = session.log.parsed() == now_head;
-    if caught_up && now_head - head < SMALL_BATCH as u64 {
+    if !session.shadow().is_skimming() {
+        session.settle_queued.store(false, Ordering::Relaxed);
+    } else if now_head - head < SMALL_BATCH as u64 {
         session.settle_queued.store(false, Ordering::Relaxed);
         shared.reclaim.released(session.settle_history_in_steps());
-    } else if caught_up {
-        shared.settle_later(session, now_head);
     } else {
-        session.settle_queued.store(false, Ordering::Relaxed);
+        shared.settle_later(session, now_head);
     }
 }
 
@@ -456,6 +463,68 @@ mod tests {
             .await;
         assert!(settled, "still skimming, holding the flood's output");
         assert!(spinning, "the spinner had stopped");
+    }
+
+    /// A parser thread's shared state of its own, for calling its turns
+    /// directly; the session's own parser is never told of the output below.
+    fn own_shared(dir: &std::path::Path) -> Shared {
+        Shared {
+            turns: Mutex::default(),
+            work: Condvar::new(),
+            transcripts: Transcripts::new(dir.join("own")),
+            reclaim: Arc::new(Reclaim::default()),
+        }
+    }
+
+    fn paced_turns(shared: &Shared) -> usize {
+        lock(&shared.turns).paced.len()
+    }
+
+    #[tokio::test]
+    async fn a_trickle_while_skimming_looks_for_the_flood_end_after_each_small_batch() {
+        let (session, transcripts) = crate::session::spawn_for_test(&["sleep", "30"]);
+        let shared = own_shared(transcripts.path());
+        assert!(session.shadow().begin_skim());
+        // A log line: a small batch, not an idle log. The parser, paced by
+        // such batches, may never find the log idle.
+        let _ = session
+            .log
+            .append(bytes::Bytes::from_static(b"a log line\r\n"), &[]);
+        assert!(matches!(take_turn(&shared, &session), Some(Pace::Later)));
+        let queued = session.settle_queued.load(Ordering::Relaxed);
+        let turns = paced_turns(&shared);
+        // Formatting does not wait for the parser to catch up: output behind
+        // it waits for the formatting.
+        let _ = session
+            .log
+            .append(bytes::Bytes::from_static(b"another\r\n"), &[]);
+        let head = session.log.head();
+        settle_if_quiet(&shared, session.clone(), head - 1);
+        let skimming = session.shadow().is_skimming();
+        session
+            .terminate(Some(nix::sys::signal::Signal::SIGKILL))
+            .await;
+        assert!(queued && turns == 1, "no settle turn after a small batch");
+        assert!(!skimming, "a trickle kept the flood's history waiting");
+    }
+
+    #[tokio::test]
+    async fn a_flood_still_coming_is_looked_at_again_and_not_formatted() {
+        let (session, transcripts) = crate::session::spawn_for_test(&["sleep", "30"]);
+        let shared = own_shared(transcripts.path());
+        assert!(session.shadow().begin_skim());
+        let head = session.log.head();
+        let flood = vec![b'x'; SMALL_BATCH];
+        let _ = session.log.append(bytes::Bytes::from(flood), &[]);
+        session.settle_queued.store(true, Ordering::Relaxed);
+        settle_if_quiet(&shared, session.clone(), head);
+        let (skimming, turns) = (session.shadow().is_skimming(), paced_turns(&shared));
+        session
+            .terminate(Some(nix::sys::signal::Signal::SIGKILL))
+            .await;
+        assert!(skimming, "formatted in the middle of a flood");
+        assert_eq!(turns, 1, "not looked at again");
+        assert!(session.settle_queued.load(Ordering::Relaxed));
     }
 
     #[test]

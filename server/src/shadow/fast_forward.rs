@@ -242,7 +242,7 @@ impl Scan {
 
 /// The length of the UTF-8 character at the start of `bytes` if vt100 draws
 /// it one column wide (by the same `unicode-width` it uses); `None` for
-/// other widths (wide characters wrap early, combining ones join the cell
+/// U+FFFD, which it does not draw at all, other widths (wide characters wrap early, combining ones join the cell
 /// before), controls, invalid or cut-off bytes.
 fn width_one_char_at(bytes: &[u8]) -> Option<usize> {
     let len = match bytes.first()? {
@@ -255,7 +255,8 @@ fn width_one_char_at(bytes: &[u8]) -> Option<usize> {
         .ok()?
         .chars()
         .next()?;
-    (c.width() == Some(1)).then_some(len)
+    // vt100 draws nothing for U+FFFD (vte's stand-in for invalid bytes).
+    (c != '\u{fffd}' && c.width() == Some(1)).then_some(len)
 }
 
 /// The length of the SGR sequence (`ESC [ digits, ; and : m`) at the start of
