@@ -139,12 +139,15 @@ fn scan(bytes: &[u8], cols: u16, rows: u16) -> Stretch {
     while let Some(&b) = bytes.get(at) {
         match b {
             0x20..=0x7e => {
-                if col >= cols {
-                    found.scrolls += 1;
-                    col = 0;
-                }
-                col += 1;
-                found.last_printable = Some(at);
+                // A run of them at once: most of a line's bytes.
+                let run = bytes[at..]
+                    .iter()
+                    .position(|b| !(0x20..=0x7e).contains(b))
+                    .unwrap_or(bytes.len() - at);
+                found.print(&mut col, run, cols);
+                found.last_printable = Some(at + run - 1);
+                at += run;
+                continue;
             }
             b'\r' => col = 0,
             b'\t' => col = (col - col % 8).saturating_add(8).min(cols - 1),
@@ -157,11 +160,7 @@ fn scan(bytes: &[u8], cols: u16, rows: u16) -> Stretch {
             0x80.. => match width_one_char_at(&bytes[at..]) {
                 // Drawn as a printable ASCII character is: one column.
                 Some(len) => {
-                    if col >= cols {
-                        found.scrolls += 1;
-                        col = 0;
-                    }
-                    col += 1;
+                    found.print(&mut col, 1, cols);
                     found.last_printable = Some(at);
                     at += len;
                     continue;
@@ -204,6 +203,23 @@ struct Scan {
 }
 
 impl Scan {
+    /// `n` characters one column wide printed from column `col` (at most
+    /// `cols`: past the last, waiting to wrap): each one that finds the
+    /// cursor past the last column wraps first, scrolling a row off.
+    fn print(&mut self, col: &mut u16, n: usize, cols: u16) {
+        let room = usize::from(cols - *col);
+        if n <= room {
+            *col += n as u16;
+            return;
+        }
+        let cols = usize::from(cols);
+        let past = n - room;
+        let wraps = past.div_ceil(cols);
+        self.scrolls += wraps as u64;
+        // In 1..=cols: the last wrap's row holds what is left.
+        *col = (past - (wraps - 1) * cols) as u16;
+    }
+
     /// The latest line start followed by at least a screen's worth of
     /// scrolls and by a printable character (vt100 remembers the last one for
     /// `CSI b`), with the rows scrolled before it; none if too few.

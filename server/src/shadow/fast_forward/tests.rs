@@ -282,3 +282,30 @@ fn lines_of_characters_one_column_wide_are_plain_and_wide_ones_are_not() {
         assert_eq!(share > 0.8, plain, "{mark}: {share} fast-forwarded");
     }
 }
+
+#[test]
+fn a_run_of_characters_wraps_as_one_character_at_a_time_would() {
+    for cols in 1..12u16 {
+        for start in 0..=cols {
+            for n in 0..50 {
+                let mut found = super::Scan::default();
+                let mut col = start;
+                found.print(&mut col, n, cols);
+                // vt100's way: a character past the last column wraps first.
+                let (mut one_col, mut one_scrolls) = (start, 0);
+                for _ in 0..n {
+                    if one_col >= cols {
+                        one_scrolls += 1;
+                        one_col = 0;
+                    }
+                    one_col += 1;
+                }
+                assert_eq!(
+                    (col, found.scrolls),
+                    (one_col, one_scrolls),
+                    "{cols} {start} {n}"
+                );
+            }
+        }
+    }
+}
