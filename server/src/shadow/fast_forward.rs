@@ -10,10 +10,9 @@
 //! When it is exact: from a point where the cursor is in column 0 of the bottom
 //! row of a screen that scrolls whole (checked, not assumed: a line feed there
 //! just pushed a row off the main screen), a stretch of plain lines (printable
-//! ASCII and other characters one column wide, CR, LF, tab and SGR) only ever
-//! writes the bottom row and scrolls. So
-//! once the stretch has scrolled a whole screen further, nothing before that
-//! shows. Drawing resumes at the start of a line at least a screen's worth of
+//! ASCII and other characters vt100 draws one column wide, CR, LF, tab and
+//! SGR) only ever writes the bottom row and scrolls. So once the stretch has
+//! scrolled a whole screen further, nothing before that shows. Drawing resumes at the start of a line at least a screen's worth of
 //! rows before the stretch ends; what came before it is stood in for by the
 //! same number of scrolls (`CSI n S`, which push off blank rows and keep vt100's
 //! count of rows scrolled off, that growing the screen brings back) and the SGR
