@@ -484,7 +484,14 @@ mod tests {
     async fn a_trickle_while_skimming_looks_for_the_flood_end_after_each_small_batch() {
         let (session, transcripts) = crate::session::spawn_for_test(&["sleep", "30"]);
         let shared = own_shared(transcripts.path());
-        assert!(session.shadow().begin_skim());
+        {
+            // Skimming a flood whose history is dear to parse again (more
+            // than `CHEAP_TO_SETTLE` kept).
+            let mut shadow = session.shadow();
+            assert!(shadow.begin_skim());
+            let line = format!("{}\r\n", "x".repeat(70));
+            shadow.process(line.repeat(10_000).as_bytes());
+        }
         // A log line: a small batch, not an idle log. The parser, paced by
         // such batches, may never find the log idle.
         let _ = session

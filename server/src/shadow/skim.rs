@@ -39,6 +39,13 @@ const JUDGED_BATCH: u64 = 32 * 1024;
 /// at most half of it: 10,000 rows of 400 bytes. (At 4 MiB the benchmark's
 /// 252-byte coloured lines, 2.5 MB a history, were never skimmed.)
 pub const SKIM_MAX_BYTES: usize = 8 * 1024 * 1024;
+/// A flood of short lines (`seq`) whose history takes less than this to parse
+/// again is skimmed only while the parser is behind, as before fast-forwarding:
+/// settling costs little there, and skimming on through such a flood slowed
+/// the program (`seq` detached 370 → 495 ms in an A/B; not explained).
+const CHEAP_TO_SETTLE: usize = 512 * 1024;
+/// Less than this waiting behind the parser's batch: it has caught up.
+const SKIM_UNTIL_BACKLOG: u64 = 64 * 1024;
 /// Copies of the screen are this many rows apart, as a fraction of the
 /// history's length: 4 keeps about five copies and parses again at most a
 /// quarter more than the history holds.
@@ -318,8 +325,9 @@ impl Shadow {
     /// Before a batch of the parser's, with `backlog` bytes waiting behind it:
     /// starts skimming a flood of lines, or says skimming should stop (true):
     /// then the caller formats the rows skimmed (`settle_step`) before the batch.
-    /// Catching up does not stop it: fast-forwarding (`fast_forward.rs`) keeps
-    /// up with a flood, and each stop parses a history's worth again. A flood
+    /// Catching up stops it only where the history is cheap to parse again
+    /// (`CHEAP_TO_SETTLE`): fast-forwarding (`fast_forward.rs`) keeps up with a
+    /// flood, and each stop parses a history's worth again. A flood
     /// that ends is formatted once the session writes less than a flood would
     /// (`shadow_parser::settle_if_quiet`), or when a reader needs the history.
     pub fn pace_history(&mut self, backlog: u64) -> bool {
@@ -340,7 +348,10 @@ impl Shadow {
                 self.begin_skim();
                 false
             }
-            Some(_) => rate.too_slow_for(keep as u64),
+            Some(skim) => {
+                let cheap_to_settle = skim.bytes() < CHEAP_TO_SETTLE;
+                (cheap_to_settle && backlog < SKIM_UNTIL_BACKLOG) || rate.too_slow_for(keep as u64)
+            }
             None => false,
         }
     }

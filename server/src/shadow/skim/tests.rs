@@ -127,10 +127,12 @@ fn coloured_lines(from: usize, count: usize) -> Vec<u8> {
     out
 }
 
-#[test]
-fn a_flood_far_ahead_of_the_parser_is_skimmed_through_catching_up() {
-    let mut every_row = Shadow::new(size(120, 40), 1000);
-    let mut paced = Shadow::new(size(120, 40), 1000);
+/// A 6 MB flood of 150-byte coloured lines, paced as the parser takes it
+/// when far behind, into a shadow keeping `keep` rows of history; beside it
+/// one that formats every row.
+fn paced_flood(keep: usize) -> (Shadow, Shadow) {
+    let mut every_row = Shadow::new(size(120, 40), keep);
+    let mut paced = Shadow::new(size(120, 40), keep);
     let flood = coloured_lines(0, 40_000);
     let batches: Vec<&[u8]> = flood.chunks(64 * 1024).collect();
     let mut skimmed_batches = 0;
@@ -146,11 +148,27 @@ fn a_flood_far_ahead_of_the_parser_is_skimmed_through_catching_up() {
         "skimmed {skimmed_batches} of {} batches",
         batches.len()
     );
+    (paced, every_row)
+}
+
+#[test]
+fn a_flood_far_ahead_of_the_parser_is_skimmed_through_catching_up() {
+    // 5,000 rows of these lines: 750 KB to parse again when settling.
+    let (mut paced, mut every_row) = paced_flood(5000);
     // Caught up: a fast-forwarding parser is, in the middle of a flood too.
-    // Formatting waits for the session's quiet (the parser thread's turn).
+    // Formatting waits for the flood's end (the parser thread's turn).
     pace(&mut paced, 0);
     assert!(paced.is_skimming());
     assert!(paced.settle_history() > 0, "the output kept is let go");
+    assert!(!paced.is_skimming());
+    assert_eq!(history_of(&mut paced), history_of(&mut every_row));
+}
+
+#[test]
+fn a_flood_whose_history_is_cheap_to_parse_again_is_settled_once_caught_up() {
+    // 1,000 rows: 150 KB to parse again, less than skimming on would cost.
+    let (mut paced, mut every_row) = paced_flood(1000);
+    pace(&mut paced, 0);
     assert!(!paced.is_skimming());
     assert_eq!(history_of(&mut paced), history_of(&mut every_row));
 }
