@@ -79,7 +79,7 @@ pub struct Session {
     /// The shadow parser thread, which also packs idle screens.
     parser: ShadowParser,
     /// A turn of the parser's is queued to format a skimmed flood's history
-    /// once the session is quiet (`shadow_parser::settle_if_quiet`).
+    /// once the flood is over (`shadow_parser::settle_if_quiet`).
     pub(crate) settle_queued: AtomicBool,
 }
 

@@ -397,6 +397,21 @@ mod tests {
             .await;
     }
 
+    /// Whether, within `timeout`, the parser got past `parsed` bytes of the
+    /// session's output and stopped skimming.
+    async fn skimming_ends(session: &Session, parsed: u64, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if session.log.parsed() > parsed && !session.shadow().is_skimming() {
+                return true;
+            }
+            if Instant::now() > deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     #[tokio::test]
     async fn a_skimmed_flood_is_formatted_once_the_session_is_quiet() {
         let (session, _transcripts) =
@@ -408,17 +423,7 @@ mod tests {
         session.write_input(b"\n".to_vec()).await.expect("input");
         // The parser catches up with the flood, perhaps more than once, and
         // formats the history only once the flood is over for `FLOOD_OVER`.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let settled = loop {
-            let flood_parsed = session.log.parsed() > 100_000;
-            if flood_parsed && !session.shadow().is_skimming() {
-                break true;
-            }
-            if Instant::now() > deadline {
-                break false;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        };
+        let settled = skimming_ends(&session, 100_000, Duration::from_secs(10)).await;
         let last = session
             .shadow()
             .history()
@@ -444,20 +449,11 @@ mod tests {
             "a fresh screen can be skimmed"
         );
         session.write_input(b"\n".to_vec()).await.expect("input");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let (settled, spinning) = loop {
-            let flood_parsed = session.log.parsed() > 2_000_000;
-            if flood_parsed && !session.shadow().is_skimming() {
-                // The spinner still turns: it was not the program's end.
-                let head = session.log.head();
-                tokio::time::sleep(Duration::from_millis(200)).await;
-                break (true, session.log.head() > head);
-            }
-            if Instant::now() > deadline {
-                break (false, false);
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        };
+        let settled = skimming_ends(&session, 2_000_000, Duration::from_secs(20)).await;
+        // The spinner still turns: it was not the program's end.
+        let head = session.log.head();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let spinning = settled && session.log.head() > head;
         session
             .terminate(Some(nix::sys::signal::Signal::SIGKILL))
             .await;
