@@ -248,9 +248,12 @@ mod tests {
         let (session, _transcripts) = spawn_for_test(&[
             "sh",
             "-c",
-            "head -c 4000000 /dev/zero | tr '\\0' x; exec sleep 30",
+            "read go; head -c 4000000 /dev/zero | tr '\\0' x; exec sleep 30",
         ]);
+        // Watched before the program starts: a burst over before the watch
+        // began would never be seen.
         let mut burst = session.log.subscribe_burst();
+        session.write_input(b"\n".to_vec()).await.expect("input");
         let started = burst_turns(&mut burst, true, 60).await;
         let ended = started && burst_turns(&mut burst, false, 60).await;
         let quiet = now_ms() - session.last_output_ms.load(Ordering::Relaxed);
@@ -273,10 +276,11 @@ mod tests {
     async fn a_trickle_after_a_burst_does_not_keep_it_going() {
         // A big paint, then a byte every fraction of a millisecond for as long as it
         // runs (a spinner, `tail -f` of a busy log): viewers must not stay held.
-        let trickle = "head -c 400000 /dev/zero | tr '\\0' x; \
+        let trickle = "read go; head -c 400000 /dev/zero | tr '\\0' x; \
             while :; do printf y; i=0; while [ $i -lt 100 ]; do i=$((i+1)); done; done";
         let (session, _transcripts) = spawn_for_test(&["sh", "-c", trickle]);
         let mut burst = session.log.subscribe_burst();
+        session.write_input(b"\n".to_vec()).await.expect("input");
         let started = burst_turns(&mut burst, true, 60).await;
         let ended = started && burst_turns(&mut burst, false, 10).await;
         let trickled = session.log.head() > 400_000;
